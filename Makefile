@@ -14,7 +14,7 @@ install: ## install the app in editable mode with the test and dev tools
 	$(PYTHON) -m pip install -e '.[dev]'
 
 run: ## serve the app on http://127.0.0.1:5000 (SQLite in instance/)
-	$(PYTHON) -m crm.cli serve
+	crm serve
 
 test: ## run the test suite on SQLite
 	$(PYTHON) -m pytest
