@@ -1,0 +1,293 @@
+"""Browser tests: the app served on a free local port, driven by Debian's Chromium
+through Playwright (its own browser download is not used: it cannot run here).
+
+Reuse these for the screens of your area:
+
+    @pytest.mark.browser
+    def test_partner_list(logged_in_page, live_server):
+        page = logged_in_page("outreach", "ar", "phone")
+        visit(page, "/partners/")
+        assert_page_ok(page, "ar")
+        screenshot(page, "partners-list-ar-phone")
+
+`logged_in_page(role, lang, size)` signs a new user of that role in through the
+sign-in form; `browser_page(lang, size)` is a page nobody signed in on. Sizes are
+the keys of SIZES. `assert_page_ok` checks `<html lang dir>`, that nothing was
+logged as an error in the console or thrown by a script, and that no request
+left the app's origin.
+
+Without /usr/bin/chromium the tests are skipped (`apt-get install chromium`),
+unless CRM_REQUIRE_BROWSER=1, as in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+BROWSER_LOCALES = {"ar": "ar-SY", "en": "en-GB"}
+DIRECTIONS = {"ar": "rtl", "en": "ltr"}
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+PASSWORD = "Tulip-harbour-4817-quietly"
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/browser/ carries the `browser` marker."""
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+# --- the server ---------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+    _emails: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def create_user(self, role: str, *, lang: str = "ar", name: str | None = None) -> Any:
+        """A new active account, made through the app's own user service."""
+        from crm.auth.services import create_user
+        from crm.extensions import db
+
+        number = next(self._emails)
+        with self.app.app_context():
+            user = create_user(
+                {
+                    "email": f"{role}.{number}@example.org",
+                    "name": name or f"{role.replace('_', ' ').title()} {number}",
+                    "role": role,
+                    "locale": lang,
+                    "password": PASSWORD,
+                },
+                actor=None,
+            )
+            db.session.commit()
+            return user
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on a temporary SQLite file, served by werkzeug on 127.0.0.1:<free port>."""
+    from werkzeug.serving import make_server
+
+    from crm import create_app
+    from crm.crypto import new_key_string
+
+    instance = tmp_path_factory.mktemp("browser-instance")
+    with pytest.MonkeyPatch.context() as mp:
+        # The instance folder is chosen from the environment when the app is built.
+        mp.setenv("CRM_INSTANCE_PATH", str(instance))
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(instance),
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'browser.sqlite'}",
+                "SECRET_KEY": "browser-tests-" + "x" * 40,
+                "DATA_KEY": new_key_string(),
+            }
+        )
+    with app.app_context(), warnings.catch_warnings():
+        # Flask-Migrate's stock env.py asks for the deprecated get_engine() first.
+        warnings.filterwarnings("ignore", "'get_engine' is deprecated", DeprecationWarning)
+        from crm.cli import upgrade_schema
+
+        upgrade_schema()  # what `crm serve` does on start
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            from crm.extensions import db
+
+            db.engine.dispose()
+
+
+# --- the browser --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CRM_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium not installed (CRM_REQUIRE_BROWSER=1): apt-get install chromium")
+        pytest.skip("Chromium not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Watch:
+    """What a page did that it should not have."""
+
+    origin: str
+    errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def on_console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text} ({message.location})")
+
+    def on_page_error(self, error: Any) -> None:
+        self.errors.append(f"uncaught script error: {error}")
+
+    def on_request(self, request: Any) -> None:
+        url = request.url
+        if url.startswith(("data:", "about:", "blob:")):
+            return
+        if url == self.origin or url.startswith(self.origin + "/"):
+            return
+        self.foreign_requests.append(url)
+
+
+_WATCHES: dict[int, Watch] = {}
+
+
+def _watch(page: Any) -> Watch:
+    try:
+        return _WATCHES[id(page)]
+    except KeyError:
+        raise AssertionError("this page was not made by browser_page/logged_in_page") from None
+
+
+@pytest.fixture
+def browser_page(chromium: Any, live_server: LiveServer) -> Iterator[Callable[..., Any]]:
+    """browser_page(lang="ar", size="desktop"): a new page in a new browser context
+    whose Accept-Language asks for `lang`, watched for errors and foreign requests."""
+    contexts: list[Any] = []
+
+    def make(lang: str = "ar", size: str = "desktop") -> Any:
+        width, height = SIZES[size]
+        phone = size == "phone"
+        context = chromium.new_context(
+            viewport={"width": width, "height": height},
+            locale=BROWSER_LOCALES[lang],
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=2 if phone else 1,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        watch = Watch(live_server.url)
+        page.on("console", watch.on_console)
+        page.on("pageerror", watch.on_page_error)
+        page.on("request", watch.on_request)
+        _WATCHES[id(page)] = watch
+        return page
+
+    yield make
+    for context in contexts:
+        for page in context.pages:
+            _WATCHES.pop(id(page), None)
+        context.close()
+
+
+@pytest.fixture
+def logged_in_page(browser_page: Callable[..., Any], live_server: LiveServer) -> Callable[..., Any]:
+    """logged_in_page(role, lang="ar", size="desktop"): a page signed in as a new
+    user of `role` whose saved language is `lang`, on the home page."""
+
+    def make(role: str, lang: str = "ar", size: str = "desktop") -> Any:
+        user = live_server.create_user(role, lang=lang)
+        page = browser_page(lang, size)
+        sign_in(page, user.email, PASSWORD)
+        page.crm_user = user
+        return page
+
+    return make
+
+
+# --- helpers for tests --------------------------------------------------------------
+
+
+def origin_of(page: Any) -> str:
+    return _watch(page).origin
+
+
+def visit(page: Any, path: str, *, status: int = 200) -> Any:
+    """Open `path` of the live server and check the answer's status."""
+    response = page.goto(origin_of(page) + path, wait_until="load")
+    assert response is not None, f"no response for {path}"
+    assert response.status == status, f"{path} answered {response.status}, expected {status}"
+    return response
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    """Sign in through the sign-in form, as a person would."""
+    visit(page, "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main form[method=post] [type=submit]").first.click()
+    assert "/login" not in page.url, f"sign-in failed, still on {page.url}"
+
+
+def assert_page_ok(page: Any, lang: str) -> None:
+    """The page is in `lang` with its direction, and nothing went wrong in it."""
+    html = page.locator("html")
+    assert html.get_attribute("lang") == lang
+    assert html.get_attribute("dir") == DIRECTIONS[lang]
+    watch = _watch(page)
+    assert not watch.errors, "errors in the page:\n" + "\n".join(watch.errors)
+    assert not watch.foreign_requests, "requests to another origin:\n" + "\n".join(
+        watch.foreign_requests
+    )
+
+
+def text_side(page: Any, selector: str) -> str:
+    """Which side of its box the text of the first `selector` starts from:
+    "right" in a right-to-left page, "left" in a left-to-right one."""
+    box = page.locator(selector).first.evaluate(
+        """element => {
+            const range = document.createRange();
+            range.selectNodeContents(element);
+            const text = range.getBoundingClientRect();
+            const own = element.getBoundingClientRect();
+            return {gapLeft: text.left - own.left, gapRight: own.right - text.right};
+        }"""
+    )
+    return "right" if box["gapRight"] < box["gapLeft"] else "left"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot to tests/browser/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
