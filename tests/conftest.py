@@ -68,12 +68,30 @@ def test_config(database_url: str, instance_path: str) -> dict[str, Any]:
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = str(tmp_path_factory.mktemp("instance"))
     application = create_app(test_config(database_url, instance))
+
+    @application.teardown_request
+    def _end_request_session(_exc: BaseException | None) -> None:
+        _db.session.remove()  # the request's own session (see _scope)
     with application.app_context():
         _db.create_all()
     yield application
     with application.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def _scope() -> Any:
+    """One session for the test itself and one per request.
+
+    Test-client requests reuse the test's app context, so scoping by app context
+    alone would give a request the test's session, and a request's rollback would
+    undo the test's own data.
+    """
+    from flask import has_request_context, request
+    from flask.globals import _cv_app
+
+    base = id(_cv_app.get(None))
+    return (base, id(request._get_current_object())) if has_request_context() else base
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +108,7 @@ def db(app: Flask) -> Iterator[Any]:
         factory = sessionmaker(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
-        _db.session = scoped_session(factory, scopefunc=original.registry.scopefunc)
+        _db.session = scoped_session(factory, scopefunc=_scope)
         try:
             yield _db
         finally:
@@ -116,6 +134,19 @@ class Client(FlaskClient):
         super().__init__(*args, **kwargs)
         self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         self.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from flask import g
+
+        # In production every request has its own app context and so its own `g`;
+        # here requests share the test's context, so start each with an empty one.
+        g.__dict__.clear()
+        response = super().open(*args, **kwargs)
+        g.__dict__.clear()
+        # What the request committed is in the database; the test's session must
+        # not answer from its stale identity map.
+        _db.session.expire_all()
+        return response
 
     def set_language(self, language: str) -> None:
         self.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
