@@ -71,11 +71,12 @@ from enum import Enum
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from crm.extensions import db
 from crm.i18n import format_number, normalize_digits
@@ -227,11 +228,22 @@ def set_filter(
 @dataclass(frozen=True)
 class SortOption:
     """A sort key users may choose: its label, the SQL expression (never NULL) and
-    whether it starts descending (dates usually do)."""
+    whether it starts descending (dates usually do).
+
+    ``expression`` may also be a function without arguments returning the
+    expression, for an order that depends on the request (e.g. names in the
+    reader's language first).
+    """
 
     label: Any
     expression: Any
     descending: bool = False
+
+    def sql(self) -> Any:
+        expression = self.expression
+        if hasattr(expression, "__clause_element__") or isinstance(expression, ClauseElement):
+            return expression
+        return expression() if callable(expression) else expression
 
 
 # --- the list and its state ------------------------------------------------------
@@ -376,7 +388,7 @@ class ListState:
             values = value if spec.multiple else [value]
             for item in values:
                 rest = [v for v in values if v != item] if spec.multiple else None
-                label = f"{spec.label}: {spec.display(item)}"
+                label = _("%(filter)s: %(value)s", filter=spec.label, value=spec.display(item))
                 chips.append(Chip(spec.name, label, self.with_filters(**{spec.name: rest}).url()))
         return chips
 
@@ -429,7 +441,7 @@ class ListState:
         """One page of ``stmt`` in this state's order, with its links and total."""
         size = page_size or self.spec.page_size or int(current_app.config["PAGE_SIZE"])
         total = self.count(stmt)
-        expression = self.spec.sorts[self.sort].expression
+        expression = self.spec.sorts[self.sort].sql()
         after = self.read_cursor(self.after)
         before = None if after else self.read_cursor(self.before)
         # Walking backwards ("before") reads in the opposite order, then flips.
