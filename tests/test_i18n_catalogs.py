@@ -31,7 +31,8 @@ i18n = _load_tool()
 
 
 def _report(problems: list[str]) -> str:
-    return f"{len(problems)} problem(s):\n" + "\n".join(problems)
+    count = sum(1 for problem in problems if not problem.startswith(i18n.HINT))
+    return f"{count} problem(s):\n" + "\n".join(problems)
 
 
 # --- the committed catalogs ---------------------------------------------------------

@@ -92,6 +92,7 @@ PLURAL_FORM_NAMES = {
 # out the counter placeholder; they may not leave out any other.
 WORDED_FORMS = {"ar": (0, 1, 2), "en": (0,)}
 COUNTER_NAMES = {"num", "count", "n"}
+HINT = "  ->"  # a line of advice among the problems
 
 # Headers that would change the files on every run or with every Babel release,
 # and Babel's placeholders for addresses this project does not have (git
@@ -479,7 +480,7 @@ def pot_problems() -> list[str]:
         if fresh[key] != stored[key]:
             problems.append(f"{rel(POT)}: locations or comments changed: {_label(key)}")
     if problems:
-        problems.append("  -> run `make i18n-update` (python tools/i18n.py update)")
+        problems.append(f"{HINT} run `make i18n-update` (python tools/i18n.py update)")
     return problems
 
 
@@ -563,7 +564,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     with locked(exclusive=False):
         problems = all_problems()
     if problems:
-        print(f"{len(problems)} translation problem(s):", file=sys.stderr)
+        count = sum(1 for p in problems if not p.startswith(HINT))
+        print(f"{count} translation problem(s):", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
@@ -590,7 +592,7 @@ def cmd_todo(args: argparse.Namespace) -> int:
         if not message.id or not needs_work(message):
             continue
         files = _files(message)
-        if args.path_prefix and not any(f.startswith(args.path_prefix) for f in files):
+        if args.path_prefix and not any(f.startswith(tuple(args.path_prefix)) for f in files):
             continue
         key = _json_key(message)
         if message.pluralizable:
@@ -613,7 +615,7 @@ def cmd_todo(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    where = f" under {args.path_prefix}" if args.path_prefix else ""
+    where = f" under {', '.join(args.path_prefix)}" if args.path_prefix else ""
     print(f"{len(skeleton)} message(s){where} need a translation:", file=sys.stderr)
     print("\n".join(notes), file=sys.stderr)
     if any(isinstance(v, list) for v in skeleton.values()):
@@ -735,7 +737,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         func=cmd_compile
     )
     todo = sub.add_parser("todo", help="print untranslated Arabic messages as JSON to fill")
-    todo.add_argument("--path-prefix", help="only messages used in files under this path")
+    todo.add_argument(
+        "--path-prefix",
+        action="append",
+        help="only messages used in files whose path starts with this (repeatable)",
+    )
     todo.add_argument("--output", "-o", help="write the JSON here instead of standard output")
     todo.add_argument("--locale", default=TARGET, choices=LOCALES, help=argparse.SUPPRESS)
     todo.set_defaults(func=cmd_todo)
