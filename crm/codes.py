@@ -24,8 +24,11 @@ class Code(StrEnum):
         raise NotImplementedError
 
     @classmethod
-    def choices(cls) -> list[tuple[str, Any]]:
-        return [(member.value, member.label) for member in cls]
+    def choices(cls) -> list[Any]:
+        """Options for a WTForms select or checkbox list."""
+        from wtforms import SelectChoice
+
+        return [SelectChoice(member.value, member.label) for member in cls]
 
     @classmethod
     def values(cls) -> list[str]:

@@ -6,10 +6,22 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectMultipleField, widgets
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectMultipleField,
+    widgets,
+)
 from wtforms.validators import NumberRange, Optional
 
 from crm.i18n import normalize_digits
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """WTForms options from ``(value, label)`` pairs (tuples are deprecated there)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class CrmForm(FlaskForm):

@@ -128,8 +128,14 @@ def format_month(value: date) -> str:
 bp = Blueprint("i18n", __name__)
 
 
+def _language_choices() -> list[Any]:
+    from wtforms import SelectChoice
+
+    return [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+
+
 class LanguageForm(FlaskForm):
-    locale = SelectField(choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(choices=lambda: _language_choices())
     next = HiddenField()
 
 

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from crm.auth.forms import REQUIRED
 from crm.codes import Role
-from crm.forms import CrmForm
+from crm.forms import CrmForm, choices
 from crm.i18n import LANGUAGE_NAMES
 
 
@@ -15,13 +15,13 @@ class UserForm(CrmForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(message=REQUIRED)])
     role = SelectField(
         _l("Role"),
-        choices=Role.choices,
+        choices=Role.choices(),
         description=_l(
             "Only the focal point sees identities of victims and survivors; the "
             "administrator manages accounts and never sees them."
         ),
     )
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
     active = BooleanField(_l("Account active"), default=True)
 
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from crm.forms import CrmForm
+from crm.forms import CrmForm, choices
 from crm.i18n import LANGUAGE_NAMES
 
 REQUIRED = _l("This field is required.")
@@ -45,10 +45,15 @@ class ChangePasswordForm(NewPasswordMixin, CrmForm):
 
 
 class PreferencesForm(CrmForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
     digits = RadioField(
         _l("Digits in Arabic"),
-        choices=[("latn", _l("Western digits (0 1 2 3)")), ("arab", _l("Arabic-Indic digits (٠ ١ ٢ ٣)"))],
+        choices=choices(
+            [
+                ("latn", _l("Western digits (0 1 2 3)")),
+                ("arab", _l("Arabic-Indic digits (٠ ١ ٢ ٣)")),
+            ]
+        ),
     )
 
 
