@@ -298,6 +298,88 @@ class ConsentScope(Code):
         }
 
 
+class ConsentMethod(Code):
+    WRITTEN = "written"
+    ORAL = "oral"
+    ELECTRONIC = "electronic"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {"written": _l("Written"), "oral": _l("Oral"), "electronic": _l("Electronic")}
+
+
+class Sex(Code):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {
+            "female": _l("Female"),
+            "male": _l("Male"),
+            "other": _l("Other"),
+            "unknown": _l("Not known"),
+        }
+
+
+class AgeBand(Code):
+    UNDER_18 = "under_18"
+    AGE_18_29 = "18_29"
+    AGE_30_44 = "30_44"
+    AGE_45_59 = "45_59"
+    AGE_60_PLUS = "60_plus"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {
+            "under_18": _l("Under 18"),
+            "18_29": _l("18 to 29"),
+            "30_44": _l("30 to 44"),
+            "45_59": _l("45 to 59"),
+            "60_plus": _l("60 and over"),
+        }
+
+
+class Governorate(Code):
+    """The 14 governorates of Syria (English names as in OCHA's usage)."""
+
+    ALEPPO = "aleppo"
+    AL_HASAKEH = "al_hasakeh"
+    AR_RAQQA = "ar_raqqa"
+    AS_SWEIDA = "as_sweida"
+    DAMASCUS = "damascus"
+    DARAA = "daraa"
+    DEIR_EZ_ZOR = "deir_ez_zor"
+    HAMA = "hama"
+    HOMS = "homs"
+    IDLEB = "idleb"
+    LATTAKIA = "lattakia"
+    QUNEITRA = "quneitra"
+    RURAL_DAMASCUS = "rural_damascus"
+    TARTOUS = "tartous"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {
+            "aleppo": _l("Aleppo"),
+            "al_hasakeh": _l("Al-Hasakeh"),
+            "ar_raqqa": _l("Ar-Raqqa"),
+            "as_sweida": _l("As-Sweida"),
+            "damascus": _l("Damascus"),
+            "daraa": _l("Dar'a"),
+            "deir_ez_zor": _l("Deir-ez-Zor"),
+            "hama": _l("Hama"),
+            "homs": _l("Homs"),
+            "idleb": _l("Idleb"),
+            "lattakia": _l("Lattakia"),
+            "quneitra": _l("Quneitra"),
+            "rural_damascus": _l("Rural Damascus"),
+            "tartous": _l("Tartous"),
+        }
+
+
 class FollowUpStatus(Code):
     OPEN = "open"
     DONE = "done"
