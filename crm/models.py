@@ -14,7 +14,7 @@ from crm.engagements.models import (
 from crm.followups.models import FollowUp
 from crm.frameworks.models import Framework, FrameworkDocument, FrameworkPartner
 from crm.partners.models import Contact, Partner, PartnerVictimGroup
-from crm.people.models import ConsentEvent, Person, PersonVictimGroup
+from crm.people.models import ConsentEvent, IdentityAccess, Person, PersonVictimGroup
 from crm.reports.models import IndicatorSetting, ReportingPeriod
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Framework",
     "FrameworkDocument",
     "FrameworkPartner",
+    "IdentityAccess",
     "IndicatorSetting",
     "LoginFailure",
     "Partner",
