@@ -93,7 +93,7 @@ class Period:
     def __post_init__(self) -> None:
         if self.start > self.end:
             raise ValueError("a period cannot end before it starts")
-        if not (MIN_YEAR <= self.start.year and self.end.year <= MAX_YEAR):
+        if not (self.start.year >= MIN_YEAR and self.end.year <= MAX_YEAR):
             raise ValueError("a period must lie between 1990 and 2999")
 
     @classmethod
