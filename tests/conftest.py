@@ -51,7 +51,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.dispose()
 
 
-def test_config(database_url: str, instance_path: str) -> dict[str, Any]:
+def app_config(database_url: str, instance_path: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "INSTANCE_PATH": instance_path,
@@ -67,7 +67,7 @@ def test_config(database_url: str, instance_path: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = str(tmp_path_factory.mktemp("instance"))
-    application = create_app(test_config(database_url, instance))
+    application = create_app(app_config(database_url, instance))
 
     @application.teardown_request
     def _end_request_session(_exc: BaseException | None) -> None:
@@ -163,6 +163,17 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    import re
+
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html)
+    assert match, "no CSRF token on the page"
+    value = re.search(r'value="([^"]+)"', match.group(0))
+    assert value
+    return value.group(1)
 
 
 _HASH_CACHE: dict[str, str] = {}

@@ -79,7 +79,10 @@ def password_problems(password: str, *, context: Iterable[str] = ()) -> list[Any
         problems.append(_l("Use at least 12 characters."))
     lowered = password.casefold()
     core = _core(password)
-    if lowered in common_passwords() or (core and core in common_passwords()):
+    stripped = lowered.rstrip("0123456789!@#$%^&*.?-_ ")
+    if len(core) < 4:
+        problems.append(_l("Use letters or words, not only digits and symbols."))
+    elif lowered in common_passwords() or core in common_passwords() or stripped in common_passwords():
         problems.append(_l("This password is too common. Choose one that is hard to guess."))
     words = {w.casefold() for w in CONTEXT_WORDS}
     words |= {w.casefold() for w in context if w and len(w) >= 4}

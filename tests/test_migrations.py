@@ -1,0 +1,80 @@
+"""The migrations are the schema: `upgrade head` gives exactly the models, and every
+revision goes down and up again, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from crm import ROOT, create_app
+from crm.extensions import db
+from tests.conftest import app_config
+
+
+@pytest.fixture
+def empty_database(tmp_path) -> Iterator[str]:
+    server = os.environ.get("CRM_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        return
+    url = make_url(server)
+    name = f"crm_migrations_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def migration_app(empty_database, tmp_path):
+    app = create_app(app_config(empty_database, str(tmp_path)))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _differences(app) -> list:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "render_as_batch": True},
+        )
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_head_equals_the_models(migration_app):
+    upgrade()
+    assert _differences(migration_app) == []
+
+
+def test_every_revision_goes_down_and_up_again(migration_app):
+    script = ScriptDirectory.from_config(
+        migration_app.extensions["migrate"].migrate.get_config(str(ROOT / "migrations"))
+    )
+    revisions = list(reversed(list(script.walk_revisions())))
+    upgrade()
+    tables_at_head = set(inspect(db.engine).get_table_names())
+    for _ in revisions:
+        downgrade(revision="-1")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    for revision in revisions:
+        upgrade(revision=revision.revision)
+        downgrade(revision="-1")
+        upgrade(revision=revision.revision)
+    assert set(inspect(db.engine).get_table_names()) == tables_at_head
+    assert _differences(migration_app) == []
