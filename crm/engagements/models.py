@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crm.codes import (
     EngagementCategory,
@@ -34,6 +34,9 @@ class Engagement(RecordMixin, db.Model):
         # The O3.2 count: category, status and a start-date range.
         Index("ix_engagements_category_status_start_date", "category", "status", "start_date"),
         Index("ix_engagements_start_date_id", "start_date", "id"),
+        # "Records to complete", newest first, and each user's own on the dashboard.
+        Index("ix_engagements_complete_start_date_id", "complete", "start_date", "id"),
+        Index("ix_engagements_created_by_id_complete", "created_by_id", "complete"),
     )
 
     ref: Mapped[str] = mapped_column(String(64), unique=True)
@@ -54,12 +57,17 @@ class Engagement(RecordMixin, db.Model):
     men: Mapped[int | None] = mapped_column(Integer)
     unspecified: Mapped[int | None] = mapped_column(Integer)
     under_18: Mapped[int | None] = mapped_column(Integer)
-    summary_en: Mapped[str | None] = mapped_column(Text)
-    summary_ar: Mapped[str | None] = mapped_column(Text)
-    outcomes_en: Mapped[str | None] = mapped_column(Text)
-    outcomes_ar: Mapped[str | None] = mapped_column(Text)
-    follow_up_actions: Mapped[str | None] = mapped_column(Text)
+    # Free text may name people: the audit trail records that it changed, not what
+    # it says ("sensitive" columns are redacted there).
+    summary_en: Mapped[str | None] = mapped_column(Text, info={"sensitive": True})
+    summary_ar: Mapped[str | None] = mapped_column(Text, info={"sensitive": True})
+    outcomes_en: Mapped[str | None] = mapped_column(Text, info={"sensitive": True})
+    outcomes_ar: Mapped[str | None] = mapped_column(Text, info={"sensitive": True})
+    follow_up_actions: Mapped[str | None] = mapped_column(Text, info={"sensitive": True})
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Kept by crm.engagements.services on every flush: False while a quick-logged
+    # record still lacks what a full record has (see services.missing_fields).
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
 
     victim_groups: Mapped[list[EngagementVictimGroup]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
@@ -96,6 +104,8 @@ class Engagement(RecordMixin, db.Model):
 
 class EngagementVictimGroup(db.Model):
     __tablename__ = "engagement_victim_groups"
+    # The list filter "victim group" looks engagements up by code.
+    __table_args__ = (Index("ix_engagement_victim_groups_code", "code"),)
 
     engagement_id: Mapped[int] = mapped_column(
         ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True
@@ -145,3 +155,11 @@ class EngagementPerson(db.Model):
     person_id: Mapped[int] = mapped_column(
         ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_derived(session: Session, _context: Any, _instances: Any) -> None:
+    """``search_text`` and ``complete`` follow the record whoever changes it."""
+    from crm.engagements.services import refresh_derived
+
+    refresh_derived(session)
