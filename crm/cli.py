@@ -81,12 +81,11 @@ def serve_command(host: str, port: int) -> None:
         token = issue_setup_token()
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     if token:
-        click.echo(
-            _(
-                "No account exists yet. Create the first administrator at: %(url)s",
-                url=f"{base}/setup/{token}",
-            )
+        setup_url = f"{base}/setup/{token}"
+        message = _(
+            "No account exists yet. Create the first administrator at: %(url)s", url=setup_url
         )
+        click.echo(message)
     click.echo(_("Serving on %(url)s (press Ctrl+C to stop)", url=base))
     serve(app, host=host, port=port, threads=8, ident="crm")
 
@@ -98,13 +97,19 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "outreach", "focal_point", "reporting", "viewer"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "outreach", "focal_point", "reporting", "viewer"]),
+)
 @click.option("--name", default=None)
 @click.option("--locale", "locale", type=click.Choice(["ar", "en"]), default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 @localized
-def users_create(email: str, role: str, name: str | None, locale: str | None, password_stdin: bool) -> None:
+def users_create(
+    email: str, role: str, name: str | None, locale: str | None, password_stdin: bool
+) -> None:
     """Create an account (the first administrator, for instance)."""
     from crm.auth.services import create_user
     from crm.errors import ValidationError
@@ -116,7 +121,13 @@ def users_create(email: str, role: str, name: str | None, locale: str | None, pa
     try:
         with unit_of_work():
             user = create_user(
-                {"email": email, "role": role, "name": name, "locale": locale, "password": password},
+                {
+                    "email": email,
+                    "role": role,
+                    "name": name,
+                    "locale": locale,
+                    "password": password,
+                },
                 actor=None,
             )
     except ValidationError as exc:
@@ -124,7 +135,9 @@ def users_create(email: str, role: str, name: str | None, locale: str | None, pa
             for message in messages:
                 click.echo(f"{field}: {message}" if field else str(message), err=True)
         sys.exit(1)
-    click.echo(_("Created the account %(email)s (%(role)s).", email=user.email, role=user.role.label))
+    click.echo(
+        _("Created the account %(email)s (%(role)s).", email=user.email, role=user.role.label)
+    )
 
 
 @click.group("audit")
@@ -141,7 +154,13 @@ def audit_verify() -> None:
 
     problem = verify_chain()
     if problem:
-        fail(_("The audit trail is broken at row %(id)s: %(reason)s", id=problem.entry_id, reason=problem.reason))
+        fail(
+            _(
+                "The audit trail is broken at row %(id)s: %(reason)s",
+                id=problem.entry_id,
+                reason=problem.reason,
+            )
+        )
     click.echo(_("The audit trail is intact."))
 
 
@@ -160,5 +179,10 @@ def _create_app() -> Flask:
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False, load_dotenv=False)
+    cli = FlaskGroup(
+        create_app=_create_app,
+        add_default_commands=False,
+        add_version_option=False,
+        load_dotenv=False,
+    )
     cli(prog_name="crm")

@@ -232,7 +232,7 @@ def authenticate(email: str, password: str, address: str | None) -> User | None:
         ok = False
     else:
         ok = verify_password(user.password_hash, password) and user.active
-    if not ok:
+    if not ok or user is None:
         _record_failure(email, address)
         record(
             "auth.login_failed",
@@ -241,7 +241,6 @@ def authenticate(email: str, password: str, address: str | None) -> User | None:
             object_id=user.id if user else None,
         )
         return None
-    assert user is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -257,7 +256,10 @@ def start_session(user: User) -> str:
     now = utcnow()
     db.session.add(
         UserSession(
-            user_id=user.id, token_hash=token_hash(token), created_at=now, last_seen_at=now,
+            user_id=user.id,
+            token_hash=token_hash(token),
+            created_at=now,
+            last_seen_at=now,
             reauthenticated_at=now,
         )
     )
