@@ -43,7 +43,17 @@ class VersionedForm(CrmForm):
 
 
 class LocalIntegerField(IntegerField):
-    """Whole numbers typed in Western or Arabic-Indic digits."""
+    """Whole numbers typed in Western or Arabic-Indic digits.
+
+    Rendered as text with a numeric keyboard: a browser's number input refuses
+    Arabic-Indic digits before the server can read them.
+    """
+
+    widget = widgets.TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        render_kw = {"inputmode": "numeric", "dir": "ltr", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(*args, render_kw=render_kw, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:

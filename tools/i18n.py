@@ -219,7 +219,7 @@ def render_mo(catalog: Catalog) -> bytes:
 def _walk_sources(dirpath: str) -> bool:
     relpath = Path(dirpath).relative_to(ROOT).as_posix()
     name = Path(dirpath).name
-    if name.startswith((".", "_")):  # .git, __pycache__, ...
+    if name.startswith(".") or name == "__pycache__":  # _macros/ holds strings too
         return False
     return any(relpath == top or relpath.startswith(f"{top}/") for top in SOURCE_DIRS)
 
