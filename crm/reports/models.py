@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.codes import HeadlineRule, code_enum
@@ -16,6 +16,8 @@ class ReportingPeriod(RecordMixin, db.Model):
     """A named date range; locked when its figures are published."""
 
     __tablename__ = "reporting_periods"
+    # One record per date range, so a report finds its lock without ambiguity.
+    __table_args__ = (UniqueConstraint("start_on", "end_on"),)
 
     name: Mapped[str] = mapped_column(String(200))
     start_on: Mapped[date] = mapped_column(Date)
@@ -23,8 +25,14 @@ class ReportingPeriod(RecordMixin, db.Model):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     rule_version: Mapped[str | None] = mapped_column(String(32))
-    # The frozen figures (the report JSON) and the ids of the records behind each.
+    # While locked: {"rule_version", "locked_at", "figures" (the report JSON),
+    # "records" ({figure key: [ids]})}; earlier locks, lifted since, are kept
+    # under "earlier" so a figure once published can always be traced.
     snapshot: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
 
 class IndicatorSetting(RecordMixin, db.Model):
