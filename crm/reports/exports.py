@@ -159,63 +159,35 @@ class Sheet:
 
 
 def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
+    """figure, code, label, value: the period, the headline rule, then every number."""
+    from crm.codes import HeadlineRule
+
     fw, en = report[FRAMEWORKS], report[ENGAGEMENTS]
+    rule = HeadlineRule(fw["headline_rule"])
+
+    def line(key: str, value: Any, code: str = "", label_key: str | None = None) -> list[Any]:
+        figure = key if not code else key.rpartition(".")[0]
+        return [figure, code, str(texts.figure_label(label_key or key)), _shown(value)]
+
     rows: list[list[Any]] = [
         ["period", "from", _("First day"), report["period"]["from"]],
         ["period", "to", _("Last day"), report["period"]["to"]],
-        [
-            f"{FRAMEWORKS}.headline",
-            fw["headline_rule"],
-            str(texts.figure_label(f"{FRAMEWORKS}.headline")),
-            fw["headline"],
-        ],
+        [f"{FRAMEWORKS}.headline_rule", rule.value, _("Headline rule used"), str(rule.label)],
+        line(f"{FRAMEWORKS}.headline", fw["headline"]),
     ]
-    for name in ("concluded_to_date", "concluded_in_period", "in_force_at_end"):
-        rows.append(
-            [f"{FRAMEWORKS}.{name}", "", str(texts.figure_label(f"{FRAMEWORKS}.{name}")), fw[name]]
-        )
-    rows.append(
-        [
-            f"{FRAMEWORKS}.civil_society_to_date",
-            "",
-            str(texts.figure_label(f"{FRAMEWORKS}.civil_society_to_date")),
-            fw["civil_society_to_date"],
-        ]
-    )
-    rows.append(
-        [
-            f"{ENGAGEMENTS}.headline",
-            "",
-            str(texts.figure_label(f"{ENGAGEMENTS}.headline")),
-            en["headline"],
-        ]
-    )
-    rows.append(
-        [
-            f"{ENGAGEMENTS}.held_in_period",
-            "",
-            str(texts.figure_label(f"{ENGAGEMENTS}.held_in_period")),
-            en["held_in_period"],
-        ]
-    )
+    for name in (
+        "concluded_to_date",
+        "concluded_in_period",
+        "in_force_at_end",
+        "civil_society_to_date",
+    ):
+        rows.append(line(f"{FRAMEWORKS}.{name}", fw[name]))
+    rows.append(line(f"{ENGAGEMENTS}.headline", en["headline"]))
+    rows.append(line(f"{ENGAGEMENTS}.held_in_period", en["held_in_period"]))
     for name in PARTICIPANTS:
         key = f"{ENGAGEMENTS}.participants.{name}"
-        rows.append(
-            [
-                f"{ENGAGEMENTS}.participants",
-                name,
-                str(texts.figure_label(key)),
-                _shown(en["participants"][name]),
-            ]
-        )
-    rows.append(
-        [
-            f"{ENGAGEMENTS}.unique_people",
-            "",
-            str(texts.figure_label(f"{ENGAGEMENTS}.unique_people")),
-            _shown(en["unique_people"]),
-        ]
-    )
+        rows.append(line(key, en["participants"][name], code=name))
+    rows.append(line(f"{ENGAGEMENTS}.unique_people", en["unique_people"]))
     return rows
 
 
