@@ -214,7 +214,7 @@ def test_web_cli_csv_xlsx_and_json_give_the_same_figures(history, client, login_
     result = runner.invoke(args=["report", "outcome3", "--year", "2024", "--format", "json"])
     assert json.loads(result.stdout) == history
     for language in ("en", "ar"):
-        header, csv_figures = from_csv(
+        _header, csv_figures = from_csv(
             services.export_report(P, "csv", actor=None, language=language, published=False).content
         )
         assert csv_figures == expected
