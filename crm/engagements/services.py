@@ -515,6 +515,8 @@ class _Cleaner:
         except (TypeError, ValueError):
             return None
         keys = [clean_key(str(k)) for k in _items(self.data.get(keys_field))]
+        if keys_field == "person_codes":  # codes are also typed separated by spaces
+            keys = [part for key in keys for part in key.split()]
         by_id = (
             {r.id: r for r in db.session.execute(select(model).where(model.id.in_(ids))).scalars()}
             if ids
@@ -544,6 +546,16 @@ class _Cleaner:
 
 def _sees(actor: Any, record: Any) -> bool:
     return actor is None or record.can_view(actor)
+
+
+def check_engagement(
+    data: Mapping[str, Any], *, actor: Any, engagement: Engagement | None = None
+) -> dict[str, list[Any]]:
+    """Every rule ``data`` breaks, without changing anything (a form that could not
+    be read whole still shows all its problems at once)."""
+    cleaner = _Cleaner(data, engagement, actor)
+    cleaner.clean()
+    return cleaner.errors
 
 
 # --- changing records ----------------------------------------------------------------

@@ -187,7 +187,7 @@ class _Cleaner:
             self.values["assignee_id"] = user.id
 
 
-def _subject(data: Mapping[str, Any], actor: Any) -> tuple[str | None, Any]:
+def resolve_subject(data: Mapping[str, Any], actor: Any) -> tuple[str | None, Any]:
     """The record a new follow-up is about: (field, record), NotFound outside reach."""
     models = _subject_models()
     given = [f for f in SUBJECT_FIELDS if data.get(f) not in (None, "")]
@@ -244,7 +244,7 @@ def create_follow_up(data: Mapping[str, Any], *, actor: Any) -> FollowUp:
         ).scalar_one_or_none()
         if existing is not None:
             return existing
-    field, subject = _subject(data, actor)
+    field, subject = resolve_subject(data, actor)
     cleaner = _Cleaner(data, None, actor)
     cleaner.clean(subject)
     if cleaner.errors:
@@ -288,9 +288,7 @@ def update_follow_up(
     for name, value in cleaner.values.items():
         setattr(follow_up, name, value)
     changes = {
-        k: (old, getattr(follow_up, k))
-        for k, old in before.items()
-        if getattr(follow_up, k) != old
+        k: (old, getattr(follow_up, k)) for k, old in before.items() if getattr(follow_up, k) != old
     }
     if changes:
         db.session.flush()
@@ -298,9 +296,7 @@ def update_follow_up(
     return follow_up
 
 
-def complete_follow_up(
-    follow_up: FollowUp, *, actor: Any, version: int | None = None
-) -> FollowUp:
+def complete_follow_up(follow_up: FollowUp, *, actor: Any, version: int | None = None) -> FollowUp:
     """Mark the follow-up done (doing it twice changes nothing)."""
     if actor is not None and not follow_up.can_edit(actor):
         raise NotFound() if not follow_up.can_view(actor) else PermissionDenied()
@@ -346,8 +342,7 @@ def my_follow_ups(user: Any, today: date, *, limit: int = 100) -> dict[str, list
         ),
     }
     return {
-        name: list(db.session.execute(stmt.limit(limit)).scalars())
-        for name, stmt in groups.items()
+        name: list(db.session.execute(stmt.limit(limit)).scalars()) for name, stmt in groups.items()
     }
 
 
