@@ -158,10 +158,10 @@ class IdentityAccess(db.Model):
         return f"identity_accesses.reason.{self.person_id}"
 
 
-# The database refuses to rewrite or remove consent history. The one change it
-# allows is erasure clearing the encrypted override reason (and a deleted account
-# leaving recorded_by_id empty). The lead adds these to the migration by hand, as
-# for the audit log.
+# The database refuses to rewrite or remove consent history. The only changes it
+# allows: erasure clearing the encrypted override reason, key rotation re-encrypting
+# it, and a deleted account leaving recorded_by_id empty. Like the audit log's, these
+# triggers must be written into the migration by hand.
 _CONSENT_UNCHANGED = (
     "NEW.id = OLD.id AND NEW.person_id = OLD.person_id AND NEW.scope = OLD.scope "
     'AND NEW.granted = OLD.granted AND NEW."on" = OLD."on" '
@@ -169,8 +169,8 @@ _CONSENT_UNCHANGED = (
     "AND NEW.language IS NOT DISTINCT FROM OLD.language "
     "AND NEW.override = OLD.override AND NEW.recorded_at = OLD.recorded_at "
     "AND (NEW.recorded_by_id IS NULL OR NEW.recorded_by_id = OLD.recorded_by_id) "
-    "AND (NEW.override_reason_enc IS NULL "
-    "OR NEW.override_reason_enc IS NOT DISTINCT FROM OLD.override_reason_enc)"
+    # cleared at erasure, or re-encrypted under a new key; never added afterwards
+    "AND (NEW.override_reason_enc IS NULL OR OLD.override_reason_enc IS NOT NULL)"
 )
 CONSENT_APPEND_ONLY_SQLITE = [
     "CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events "
