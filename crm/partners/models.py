@@ -39,9 +39,7 @@ class Partner(RecordMixin, db.Model):
     # Never name this partner in anything published outside the Mechanism.
     do_not_name_publicly: Mapped[bool] = mapped_column(Boolean, default=False)
     # "Based inside Syria, at risk…": encrypted, shown only with CONFIDENTIAL_VIEW.
-    security_note_enc: Mapped[bytes | None] = mapped_column(
-        LargeBinary, info={"sensitive": True}
-    )
+    security_note_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sensitive": True})
     notes: Mapped[str | None] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
 
@@ -57,7 +55,9 @@ class Partner(RecordMixin, db.Model):
         return self.name_en or self.name_ar or self.ref
 
     def name_for(self, language: str) -> str:
-        first, second = (self.name_ar, self.name_en) if language == "ar" else (self.name_en, self.name_ar)
+        first, second = (
+            (self.name_ar, self.name_en) if language == "ar" else (self.name_en, self.name_ar)
+        )
         return first or second or self.ref
 
     def can_view(self, user: User | Any) -> bool:
