@@ -230,3 +230,19 @@ def apply_service_errors(form: Any, errors: dict[str, list[Any]]) -> None:
             if typed:
                 continue
         field.errors = list(messages)
+
+
+def validate_together(form: Any, check: Any) -> bool:
+    """Validate the form, and when it fails, the service's rules too (``check(data)``
+    returns the errors without changing anything), so the user sees every problem
+    at once rather than one round at a time. True when the form passed."""
+    form_ok = form.validate()
+    for field in form:
+        # "Not a valid integer value." and then the range rule's "Enter a whole
+        # number, 0 or more.": the second says it better, alone.
+        own = list(field.process_errors)
+        if own and len(field.errors) > len(own):
+            field.errors = [e for e in field.errors if e not in own]
+    if not form_ok:
+        apply_service_errors(form, check(service_data(form)))
+    return form_ok

@@ -37,6 +37,7 @@ from crm.engagements.forms import (
     QuickLogForm,
     apply_service_errors,
     service_data,
+    validate_together,
 )
 from crm.engagements.models import Engagement
 from crm.engagements.places import country_choices, country_name, language_choices, language_name
@@ -432,13 +433,9 @@ def _set_choices(form: Any, engagement: Engagement | None = None) -> None:
 
 def _submit(form: Any, engagement: Engagement | None) -> bool:
     """Validate the form and the service's rules together; True when all pass."""
-    form_ok = form.validate()
-    data = service_data(form)
-    if not form_ok:
-        errors = svc.check_engagement(data, actor=current_user, engagement=engagement)
-        apply_service_errors(form, errors)
-        return False
-    return True
+    return validate_together(
+        form, lambda data: svc.check_engagement(data, actor=current_user, engagement=engagement)
+    )
 
 
 def _form_from(engagement: Engagement) -> EngagementForm:

@@ -227,6 +227,19 @@ def _set_status(follow_up: FollowUp, status: FollowUpStatus) -> None:
     follow_up.status = status
 
 
+def check_follow_up(
+    data: Mapping[str, Any],
+    *,
+    actor: Any,
+    follow_up: FollowUp | None = None,
+    subject: Any = None,
+) -> dict[str, list[Any]]:
+    """Every rule ``data`` breaks, without changing anything."""
+    cleaner = _Cleaner(data, follow_up, actor)
+    cleaner.clean(follow_up.subject if follow_up is not None else subject)
+    return cleaner.errors
+
+
 # --- changing records ----------------------------------------------------------------
 
 

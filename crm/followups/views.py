@@ -3,6 +3,7 @@ dashboard panel with what is overdue and due soon."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from werkzeug.routing import BuildError
 
 from crm.codes import FollowUpStatus
 from crm.engagements import services as engagements
-from crm.engagements.forms import apply_service_errors
+from crm.engagements.forms import apply_service_errors, service_data, validate_together
 from crm.errors import ConflictError, NotFound, ValidationError
 from crm.followups import bp
 from crm.followups import services as svc
@@ -113,15 +114,6 @@ def _assignees(form: FollowUpForm, subject: Any, current: FollowUp | None = None
     form.assignee_id.choices = choices([("", _("Nobody yet")), *options])
 
 
-def _data(form: FollowUpForm) -> dict[str, Any]:
-    data = {}
-    for name in FollowUpForm.SERVICE_FIELDS:
-        field = getattr(form, name, None)
-        if field is not None:
-            data[name] = field.raw_data[0] if field.errors and field.raw_data else field.data
-    return data
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @require(Permission.FOLLOWUPS_EDIT)
 def new() -> Any:
@@ -140,9 +132,10 @@ def new() -> Any:
     _assignees(form, subject)
     if not form.is_submitted():
         form.assignee_id.data = str(current_user.id)
-    if form.validate_on_submit():
+    check = partial(svc.check_follow_up, actor=current_user, subject=subject)
+    if form.is_submitted() and validate_together(form, check):
         try:
-            follow_up = svc.create_follow_up({**_data(form), **given}, actor=current_user)
+            follow_up = svc.create_follow_up({**service_data(form), **given}, actor=current_user)
         except ValidationError as exc:
             apply_service_errors(form, exc.errors)
         else:
@@ -165,10 +158,11 @@ def edit(follow_up_id: int) -> Any:
         form.status.data = follow_up.status.value
     _assignees(form, follow_up.subject, follow_up)
     conflict = None
-    if form.validate_on_submit():
+    check = partial(svc.check_follow_up, actor=current_user, follow_up=follow_up)
+    if form.is_submitted() and validate_together(form, check):
         try:
             svc.update_follow_up(
-                follow_up, _data(form), actor=current_user, version=form.version.data
+                follow_up, service_data(form), actor=current_user, version=form.version.data
             )
         except ValidationError as exc:
             apply_service_errors(form, exc.errors)
