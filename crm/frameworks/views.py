@@ -86,7 +86,10 @@ FRAMEWORK_LIST = ListSpec(
         choice_filter("status", _l("Status"), FrameworkStatus, multiple=True),
         choice_filter("instrument", _l("Instrument"), Instrument, multiple=True),
         choice_filter("partner_type", _l("Counterpart type"), PartnerType, multiple=True),
-        int_filter("signed_year", _l("Year of signature"), minimum=1900, maximum=2200),
+        replace(
+            int_filter("signed_year", _l("Year of signature"), minimum=1900, maximum=2200),
+            display=lambda year: format_date(date(year, 1, 1), "y"),
+        ),
         bool_filter("confidential", _l("Confidential")),
         replace(
             int_filter("partner", _l("Partner"), minimum=1), display=lambda pid: _partner_label(pid)
