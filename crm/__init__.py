@@ -37,7 +37,9 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     from crm.config import configure as load_settings
 
     load_settings(app, config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 

@@ -79,14 +79,10 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 
     instance = Path(app.instance_path)
-    app.config.setdefault(
-        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'crm.sqlite'}"
-    )
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'crm.sqlite'}")
     app.config["SECRET_KEY_FROM_FILE"] = not app.config.get("SECRET_KEY")
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _read_or_create_key(
-            instance, "secret.key", nbytes=48, warn=None
-        )
+        app.config["SECRET_KEY"] = _read_or_create_key(instance, "secret.key", nbytes=48, warn=None)
     if not app.config.get("DATA_KEY"):
         from crm.crypto import new_key_string
 

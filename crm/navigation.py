@@ -54,7 +54,9 @@ def navigation() -> list[NavItem]:
             continue
         area = entry.endpoint.split(".")[0]
         items.append(
-            NavItem(entry.endpoint, url_for(entry.endpoint), entry.label, entry.icon, area == blueprint)
+            NavItem(
+                entry.endpoint, url_for(entry.endpoint), entry.label, entry.icon, area == blueprint
+            )
         )
     return items
 

@@ -16,7 +16,9 @@ from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"})
+_ARABIC_FOLD = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"}
+)
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -50,7 +52,10 @@ def matches(column: Any, query: str | None) -> ColumnElement[bool] | None:
     if not words:
         return None
     conditions = [
-        or_(column.like(f"{_escape_like(w)}%", escape="\\"), column.like(f"% {_escape_like(w)}%", escape="\\"))
+        or_(
+            column.like(f"{_escape_like(w)}%", escape="\\"),
+            column.like(f"% {_escape_like(w)}%", escape="\\"),
+        )
         for w in words
     ]
     return and_(*conditions)

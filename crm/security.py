@@ -61,8 +61,7 @@ _OUTREACH = _READ | {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The administrator runs accounts and the archive, and never sees survivors.
     Role.ADMIN: frozenset(
-        _OUTREACH
-        | {P.USERS_MANAGE, P.AUDIT_VIEW, P.RECORDS_RESTORE, P.INDICATORS_CONFIGURE}
+        _OUTREACH | {P.USERS_MANAGE, P.AUDIT_VIEW, P.RECORDS_RESTORE, P.INDICATORS_CONFIGURE}
     ),
     Role.OUTREACH: frozenset(_OUTREACH),
     Role.FOCAL_POINT: frozenset(

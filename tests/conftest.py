@@ -72,6 +72,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     @application.teardown_request
     def _end_request_session(_exc: BaseException | None) -> None:
         _db.session.remove()  # the request's own session (see _scope)
+
     with application.app_context():
         _db.create_all()
     yield application

@@ -92,9 +92,7 @@ def test_anonymous_is_sent_to_sign_in_everywhere(app, client):
         from flask import url_for
 
         cases = [
-            (e, url_for(e))
-            for e in _simple_get_endpoints(app)
-            if access_rule(e).kind == "login"
+            (e, url_for(e)) for e in _simple_get_endpoints(app) if access_rule(e).kind == "login"
         ]
     assert cases
     for endpoint, url in cases:

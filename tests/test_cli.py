@@ -9,7 +9,16 @@ from crm.auth.models import User
 
 def test_users_create_with_password_on_stdin(runner, db):
     result = runner.invoke(
-        args=["users", "create", "amal@example.org", "--role", "admin", "--name", "Amal", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "amal@example.org",
+            "--role",
+            "admin",
+            "--name",
+            "Amal",
+            "--password-stdin",
+        ],
         input="Pomegranate-Season-In-Homs-3\n",
     )
     assert result.exit_code == 0, result.output

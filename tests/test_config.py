@@ -12,7 +12,11 @@ from crm.config import check_production
 
 
 def _app(tmp_path, **overrides):
-    config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    }
     config.update(overrides)
     return create_app(config)
 

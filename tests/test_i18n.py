@@ -35,7 +35,9 @@ def test_switch_is_a_csrf_protected_post(client, csrf):
     assert client.get("/language").status_code == 405
     assert client.post("/language", data={"locale": "ar"}).status_code == 400
     token = csrf_token(client.get("/login").text)
-    response = client.post("/language", data={"locale": "ar", "next": "/login", "csrf_token": token})
+    response = client.post(
+        "/language", data={"locale": "ar", "next": "/login", "csrf_token": token}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert 'lang="ar"' in client.get("/login").text
 

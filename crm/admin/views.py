@@ -113,7 +113,10 @@ def user_reset_password(user_id: int) -> Any:
             reset_form.password.errors = [m for msgs in exc.errors.values() for m in msgs]
         else:
             flash(
-                _("The password of %(name)s is reset and their sessions have ended.", name=user.name),
+                _(
+                    "The password of %(name)s is reset and their sessions have ended.",
+                    name=user.name,
+                ),
                 "success",
             )
             return redirect(url_for("admin.user_edit", user_id=user.id))

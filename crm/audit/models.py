@@ -48,9 +48,7 @@ APPEND_ONLY_POSTGRESQL = [
 ]
 
 for _statement in APPEND_ONLY_SQLITE:
-    event.listen(
-        AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
-    )
+    event.listen(AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in APPEND_ONLY_POSTGRESQL:
     event.listen(
         AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
@@ -58,7 +56,5 @@ for _statement in APPEND_ONLY_POSTGRESQL:
 event.listen(
     AuditEntry.__table__,
     "before_drop",
-    DDL("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE").execute_if(
-        dialect="postgresql"
-    ),
+    DDL("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE").execute_if(dialect="postgresql"),
 )

@@ -149,9 +149,7 @@ def record(
 
 def diff(obj: Any, data: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The fields of ``data`` whose value differs from ``obj``'s."""
-    return {
-        k: (getattr(obj, k, None), v) for k, v in data.items() if getattr(obj, k, None) != v
-    }
+    return {k: (getattr(obj, k, None), v) for k, v in data.items() if getattr(obj, k, None) != v}
 
 
 @dataclass
@@ -165,9 +163,16 @@ def verify_chain(batch: int = 5000) -> ChainProblem | None:
     prev = GENESIS
     last_id = 0
     while True:
-        rows = db.session.execute(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
-        ).scalars().all()
+        rows = (
+            db.session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.id > last_id)
+                .order_by(AuditEntry.id)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return None
         for entry in rows:

@@ -25,9 +25,7 @@ class NewPasswordMixin:
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(message=REQUIRED)],
-        description=_l(
-            "At least 12 characters. A few unrelated words make a strong password."
-        ),
+        description=_l("At least 12 characters. A few unrelated words make a strong password."),
     )
     confirm_password = PasswordField(
         _l("Repeat the new password"),

@@ -82,16 +82,18 @@ def password_problems(password: str, *, context: Iterable[str] = ()) -> list[Any
     stripped = lowered.rstrip("0123456789!@#$%^&*.?-_ ")
     if len(core) < 4:
         problems.append(_l("Use letters or words, not only digits and symbols."))
-    elif lowered in common_passwords() or core in common_passwords() or stripped in common_passwords():
+    elif (
+        lowered in common_passwords()
+        or core in common_passwords()
+        or stripped in common_passwords()
+    ):
         problems.append(_l("This password is too common. Choose one that is hard to guess."))
     words = {w.casefold() for w in CONTEXT_WORDS}
     words |= {w.casefold() for w in context if w and len(w) >= 4}
     if len(set(password)) < 5 or any(
         core == w or (w in lowered and len(core) - len(_core(w)) < 6) for w in words
     ):
-        problems.append(
-            _l("This password is built on a name or word that is easy to guess here.")
-        )
+        problems.append(_l("This password is built on a name or word that is easy to guess here."))
     return problems
 
 
@@ -120,7 +122,7 @@ _DUMMY_HASH: str | None = None
 
 
 def burn_time(password: str) -> None:
-    global _DUMMY_HASH  # noqa: PLW0603
+    global _DUMMY_HASH
     if _DUMMY_HASH is None:
         _DUMMY_HASH = hasher.hash("not a real password, never matches")
     verify_password(_DUMMY_HASH, password[:MAX_LENGTH])

@@ -82,14 +82,20 @@ def account() -> Any:
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "prefs-locale" in request.form and prefs.validate():
         try:
-            auth.update_preferences(current_user, locale=prefs.locale.data, digits=prefs.digits.data)
+            auth.update_preferences(
+                current_user, locale=prefs.locale.data, digits=prefs.digits.data
+            )
         except ValidationError as exc:
             exc.apply_to_form(prefs)
         else:
             session["locale"] = prefs.locale.data
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("auth.account"))
-    if request.method == "POST" and "pw-current_password" in request.form and password_form.validate():
+    if (
+        request.method == "POST"
+        and "pw-current_password" in request.form
+        and password_form.validate()
+    ):
         try:
             auth.change_own_password(
                 current_user, password_form.current_password.data, password_form.new_password.data

@@ -31,7 +31,13 @@ def test_invalid_account_keeps_the_input_and_says_why(client, login_as):
     login_as("admin")
     response = client.post(
         "/admin/users/new",
-        data={"name": "Omar", "email": "not-an-email", "role": "viewer", "locale": "en", "password": "short"},
+        data={
+            "name": "Omar",
+            "email": "not-an-email",
+            "role": "viewer",
+            "locale": "en",
+            "password": "short",
+        },
     )
     assert response.status_code == 200
     assert "Enter a valid e-mail address." in response.text
@@ -66,7 +72,10 @@ def test_admin_resets_a_password_and_ends_all_sessions(app, client, login_as, ma
     sign_in(other, target)
     response = client.post(
         f"/admin/users/{target.id}/password",
-        data={"reset-password": "Harbour-Lights-At-Dusk-8", "reset-confirm": "Harbour-Lights-At-Dusk-8"},
+        data={
+            "reset-password": "Harbour-Lights-At-Dusk-8",
+            "reset-confirm": "Harbour-Lights-At-Dusk-8",
+        },
     )
     assert response.status_code == 302
     assert other.get("/").status_code == 302

@@ -35,12 +35,12 @@ def test_sensitive_values_are_redacted(db, make_user):
 
 def test_the_database_refuses_to_change_or_delete_a_row(db, make_user):
     entry = record("test.fixed", actor=make_user())
-    with pytest.raises(DatabaseError):
-        with db.session.begin_nested():
-            db.session.execute(text("UPDATE audit_log SET action = 'x' WHERE id = :id"), {"id": entry.id})
-    with pytest.raises(DatabaseError):
-        with db.session.begin_nested():
-            db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": entry.id})
+    with pytest.raises(DatabaseError), db.session.begin_nested():
+        db.session.execute(
+            text("UPDATE audit_log SET action = 'x' WHERE id = :id"), {"id": entry.id}
+        )
+    with pytest.raises(DatabaseError), db.session.begin_nested():
+        db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": entry.id})
 
 
 def test_verify_names_the_row_where_the_chain_breaks(db, make_user):
@@ -55,7 +55,8 @@ def test_verify_names_the_row_where_the_chain_breaks(db, make_user):
     else:
         db.session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"))
     db.session.execute(
-        text("UPDATE audit_log SET details = '{\"forged\": true}' WHERE id = :id"), {"id": middle.id}
+        text("UPDATE audit_log SET details = '{\"forged\": true}' WHERE id = :id"),
+        {"id": middle.id},
     )
     db.session.expire_all()
     problem = verify_chain()
@@ -64,7 +65,9 @@ def test_verify_names_the_row_where_the_chain_breaks(db, make_user):
 
 
 def test_first_row_starts_from_genesis(db):
-    first = db.session.execute(select(AuditEntry).order_by(AuditEntry.id).limit(1)).scalar_one_or_none()
+    first = db.session.execute(
+        select(AuditEntry).order_by(AuditEntry.id).limit(1)
+    ).scalar_one_or_none()
     if first is None:
         first = record("test.first")
     assert first.prev_hash == GENESIS or len(first.prev_hash) == 64

@@ -36,7 +36,10 @@ def test_common_and_context_passwords_are_refused(app):
         assert any("easy to guess" in m for m in messages("IIIM-Mechanism-2024"))
         assert any("easy to guess" in m for m in messages("Syria2024Syria!"))
         assert any("easy to guess" in m for m in messages("الآلية2024!!##"))
-        assert any("easy to guess" in m for m in messages("Hope-Foundation-99", context=["hope-foundation"]))
+        assert any(
+            "easy to guess" in m
+            for m in messages("Hope-Foundation-99", context=["hope-foundation"])
+        )
 
 
 def test_messages_in_arabic(app):

@@ -23,8 +23,14 @@ def test_sign_in_with_the_right_password_opens_the_home_page(client, make_user, 
     assert response.status_code == 302 and response.headers["Location"] == "/"
     page = client.get("/")
     assert user.name in page.text
-    assert db.session.execute(select(UserSession).where(UserSession.user_id == user.id)).scalar_one()
-    actions = db.session.execute(select(AuditEntry.action).where(AuditEntry.object_id == user.id)).scalars().all()
+    assert db.session.execute(
+        select(UserSession).where(UserSession.user_id == user.id)
+    ).scalar_one()
+    actions = (
+        db.session.execute(select(AuditEntry.action).where(AuditEntry.object_id == user.id))
+        .scalars()
+        .all()
+    )
     assert "auth.login" in actions
 
 
@@ -35,11 +41,9 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(client, make_user):
     assert wrong.status_code == unknown.status_code == 200
     assert "The e-mail address or the password is not right." in wrong.text
     strip = lambda text: text.replace(user.email, "").replace("nobody@example.org", "")  # noqa: E731
-    assert strip(wrong.text).replace(
+    assert strip(wrong.text).replace('value=""', "") == strip(unknown.text).replace(
         'value=""', ""
-    ) == strip(unknown.text).replace('value=""', "") or (
-        wrong.text.count("not right") == unknown.text.count("not right")
-    )
+    ) or (wrong.text.count("not right") == unknown.text.count("not right"))
 
 
 def test_failed_sign_in_is_recorded(client, make_user, db):
@@ -48,9 +52,11 @@ def test_failed_sign_in_is_recorded(client, make_user, db):
     failures = db.session.execute(select(LoginFailure)).scalars().all()
     assert {f.scope for f in failures} == {"account", "address"}
     assert user.email not in {f.key_hash for f in failures}  # stored as a hash only
-    assert db.session.execute(
-        select(AuditEntry).where(AuditEntry.action == "auth.login_failed")
-    ).scalars().first()
+    assert (
+        db.session.execute(select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))
+        .scalars()
+        .first()
+    )
 
 
 def test_deactivated_account_cannot_sign_in(client, make_user):
@@ -102,7 +108,9 @@ def test_session_id_changes_at_sign_in(client, make_user):
 def test_cookie_captured_before_logout_is_refused_after(client, make_user, csrf):
     user = make_user()
     token = csrf_token(client.get("/login").text)
-    client.post("/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
+    client.post(
+        "/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}
+    )
     stolen = client.get_cookie("crm_session").value
     home = client.get("/")
     response = client.post("/logout", data={"csrf_token": csrf_token(home.text)})
@@ -159,7 +167,13 @@ def test_permission_change_applies_at_the_next_request(client, login_as, db):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example", "/\\evil.example", "javascript:alert(1)", "https://evil.example/", "/%0d%0aSet-Cookie:x=1"],
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "https://evil.example/",
+        "/%0d%0aSet-Cookie:x=1",
+    ],
 )
 def test_next_cannot_redirect_off_site(client, make_user, target):
     user = make_user()
@@ -225,7 +239,9 @@ def test_reauthentication_marks_the_session(client, login_as, db):
     row = db.session.execute(select(UserSession).where(UserSession.user_id == user.id)).scalar_one()
     row.reauthenticated_at = utcnow() - timedelta(hours=1)
     db.session.flush()
-    bad = client.post("/reauthenticate", data={"password": "wrong-password-123", "next": "/account"})
+    bad = client.post(
+        "/reauthenticate", data={"password": "wrong-password-123", "next": "/account"}
+    )
     assert "The password is not right." in bad.text
     good = client.post("/reauthenticate", data={"password": TEST_PASSWORD, "next": "/account"})
     assert good.headers["Location"] == "/account"
