@@ -126,7 +126,7 @@ BASE = {
             {"status": "draft", "instrument": "handshake"},
             "instrument",
             "Choose an instrument from the list.",
-            "اختر صكاً من القائمة.",
+            "اختر نوع صك من القائمة.",
         ),
         (
             {"status": "draft", "title_en": ""},
@@ -144,7 +144,7 @@ BASE = {
             {"status": "draft", "responsible_id": 999999},
             "responsible_id",
             "Choose an active staff member.",
-            "اختر موظفاً ذا حساب نشط.",
+            "اختر موظفًا ذا حساب نشط.",
         ),
     ],
 )
@@ -162,7 +162,7 @@ def test_a_framework_needs_a_counterpart_that_exists(records_admin, make_partner
     with pytest.raises(ValidationError) as caught:
         svc.create_framework({**BASE, "status": "draft", "partner_ids": []}, actor=records_admin)
     assert messages(caught.value, "partner_ids") == ["Choose at least one counterpart."]
-    assert messages(caught.value, "partner_ids", "ar") == ["اختر طرفاً مقابلاً واحداً على الأقل."]
+    assert messages(caught.value, "partner_ids", "ar") == ["اختر طرفًا واحدًا على الأقل."]
     archived = make_partner(archived=True)
     for ids in ([999999], [archived.id]):
         with pytest.raises(ValidationError) as caught:

@@ -91,24 +91,24 @@ def test_a_reference_is_made_when_none_is_given(records_admin):
             "Enter the name in Arabic or in English (at least one).",
             "أدخل الاسم بالعربية أو بالإنكليزية (أحدهما على الأقل).",
         ),
-        ({"name_en": "X"}, "type", "Choose a type from the list.", "اختر نوعاً من القائمة."),
+        ({"name_en": "X"}, "type", "Choose a type from the list.", "اختر نوعًا من القائمة."),
         (
             {"name_en": "X", "type": "bakery"},
             "type",
             "Choose a type from the list.",
-            "اختر نوعاً من القائمة.",
+            "اختر نوعًا من القائمة.",
         ),
         (
             {"name_en": "X", "type": "media", "country": "XX"},
             "country",
             "Choose a country from the list (ISO 3166 two-letter code).",
-            "اختر بلداً من القائمة (الرمز المؤلف من حرفين وفق المعيار ISO 3166).",
+            "اختر بلدًا من القائمة (الرمز المؤلف من حرفين وفق المعيار ISO 3166).",
         ),
         (
             {"name_en": "X", "type": "media", "email": "not-an-address"},
             "email",
             "Enter a valid e-mail address.",
-            "أدخل عنوان بريد إلكتروني صحيحاً.",
+            "أدخل عنوان بريد إلكتروني صحيحًا.",
         ),
         (
             {"name_en": "X", "type": "media", "phone": "call me"},
@@ -120,7 +120,7 @@ def test_a_reference_is_made_when_none_is_given(records_admin):
             {"name_en": "X", "type": "media", "website": "javascript:alert(1)"},
             "website",
             "Enter a web address starting with http:// or https://.",
-            "أدخل عنواناً على الويب يبدأ بـ http://‎ أو https://‎.",
+            "أدخل عنوانًا على الويب يبدأ بـ http://‎ أو https://‎.",
         ),
         (
             {"name_en": "X", "type": "media", "languages": "arabic"},

@@ -176,7 +176,7 @@ def test_form_errors_are_shown_next_to_the_fields_in_arabic(client, login_as):
     assert 'dir="rtl"' in page.text
     assert 'id="name_ar-error"' in page.text
     assert "أدخل الاسم بالعربية أو بالإنكليزية (أحدهما على الأقل)." in page.text
-    assert "اختر نوعاً من القائمة." in page.text
+    assert "اختر نوعًا من القائمة." in page.text
 
 
 def test_edit_keeps_values_and_saves(client, login_as, make_partner):
