@@ -74,13 +74,25 @@ def logout() -> Any:
     return response
 
 
-@bp.route("/account", methods=["GET", "POST"])
+@bp.get("/account")
 @login_only
 def account() -> Any:
     """The signed-in user's language, digits and password."""
-    prefs = PreferencesForm(prefix="prefs", obj=current_user)
-    password_form = ChangePasswordForm(prefix="pw")
-    if request.method == "POST" and "prefs-locale" in request.form and prefs.validate():
+    return _account_page(
+        PreferencesForm(prefix="prefs", obj=current_user), ChangePasswordForm(prefix="pw")
+    )
+
+
+def _account_page(prefs: PreferencesForm, password_form: ChangePasswordForm) -> Any:
+    status = 422 if (prefs.errors or password_form.errors) else 200
+    return render_template("auth/account.html", prefs=prefs, password_form=password_form), status
+
+
+@bp.post("/account/preferences")
+@login_only
+def preferences() -> Any:
+    prefs = PreferencesForm(prefix="prefs")
+    if prefs.validate_on_submit():
         try:
             auth.update_preferences(
                 current_user, locale=prefs.locale.data, digits=prefs.digits.data
@@ -91,17 +103,20 @@ def account() -> Any:
             session["locale"] = prefs.locale.data
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("auth.account"))
-    if (
-        request.method == "POST"
-        and "pw-current_password" in request.form
-        and password_form.validate()
-    ):
+    return _account_page(prefs, ChangePasswordForm(prefix="pw", formdata=None))
+
+
+@bp.post("/account/password")
+@login_only
+def change_password() -> Any:
+    password_form = ChangePasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
         try:
             auth.change_own_password(
                 current_user, password_form.current_password.data, password_form.new_password.data
             )
         except ValidationError as exc:
-            # Messages name "new_password"/"password"; show both next to the new one.
+            # Policy messages concern the new password; others name their field.
             for name, messages in exc.errors.items():
                 target = "current_password" if name == "current_password" else "new_password"
                 getattr(password_form, target).errors = list(messages)
@@ -110,7 +125,8 @@ def account() -> Any:
             _sign_in(current_user._get_current_object())
             flash(_("Your password is changed. Your other sessions have ended."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", prefs=prefs, password_form=password_form)
+    prefs = PreferencesForm(prefix="prefs", obj=current_user, formdata=None)
+    return _account_page(prefs, password_form)
 
 
 @bp.route("/reauthenticate", methods=["GET", "POST"])

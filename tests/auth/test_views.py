@@ -198,7 +198,7 @@ def test_password_change_ends_other_sessions(app, client, login_as, db):
     sign_in(other, user)
     assert other.get("/").status_code == 200
     response = client.post(
-        "/account",
+        "/account/password",
         data={
             "pw-current_password": TEST_PASSWORD,
             "pw-new_password": "Olive-Trees-Near-The-River-7",
@@ -213,20 +213,22 @@ def test_password_change_ends_other_sessions(app, client, login_as, db):
 def test_weak_new_password_is_refused_next_to_the_field(client, login_as):
     login_as("outreach")
     response = client.post(
-        "/account",
+        "/account/password",
         data={
             "pw-current_password": TEST_PASSWORD,
             "pw-new_password": "password1234",
             "pw-confirm_password": "password1234",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This password is too common" in response.text
 
 
 def test_preferences_change_language_and_digits(client, login_as, db):
     user = login_as("outreach")
-    response = client.post("/account", data={"prefs-locale": "ar", "prefs-digits": "arab"})
+    response = client.post(
+        "/account/preferences", data={"prefs-locale": "ar", "prefs-digits": "arab"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert (user.locale, user.digits) == ("ar", "arab")
