@@ -21,7 +21,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, exists, false, func, select
 from sqlalchemy.orm import Session
 
 from crm.audit.models import AuditEntry
@@ -824,11 +824,13 @@ def engagement_query(filters: Mapping[str, Any] | None, *, actor: Any) -> Select
     if groups is None:
         nothing = True
     elif groups:
+        # A correlated EXISTS: a victim group is common (one engagement in a few), so
+        # walking the date index and probing each row finds a page at once, where
+        # "id IN (…)" would gather every matching id and sort them first.
         stmt = stmt.where(
-            Engagement.id.in_(
-                select(EngagementVictimGroup.engagement_id).where(
-                    EngagementVictimGroup.code.in_(groups)
-                )
+            exists().where(
+                EngagementVictimGroup.engagement_id == Engagement.id,
+                EngagementVictimGroup.code.in_(groups),
             )
         )
     partner_ids = _id_values(filters.get("partner"))
