@@ -419,6 +419,11 @@ def framework_query(
             Framework.signed_on >= date(year, 1, 1), Framework.signed_on <= date(year, 12, 31)
         )
     if filters.get("partner") is not None:
+        # Only through a partner the actor may see: a hidden partner's links are
+        # not probed by id.
+        partner = db.session.get(Partner, filters["partner"])
+        if partner is None or not partner.can_view(actor):
+            return stmt.where(false())
         stmt = stmt.where(
             Framework.id.in_(
                 select(FrameworkPartner.framework_id).where(
@@ -427,13 +432,14 @@ def framework_query(
             )
         )
     if filters.get("partner_type"):
-        stmt = stmt.where(
-            Framework.id.in_(
-                select(FrameworkPartner.framework_id)
-                .join(Partner, Partner.id == FrameworkPartner.partner_id)
-                .where(Partner.type.in_(list(filters["partner_type"])))
-            )
+        typed = (
+            select(FrameworkPartner.framework_id)
+            .join(Partner, Partner.id == FrameworkPartner.partner_id)
+            .where(Partner.type.in_(list(filters["partner_type"])))
         )
+        if not can_see_confidential(actor):
+            typed = typed.where(Partner.confidential.is_(False))
+        stmt = stmt.where(Framework.id.in_(typed))
     if filters.get("responsible") is not None:
         stmt = stmt.where(Framework.responsible_id == filters["responsible"])
     missing = filters.get("missing")

@@ -466,3 +466,16 @@ def test_status_code_enum_round_trip(records_admin, make_framework):
     framework = make_framework(status="suspended")
     assert framework.status == FrameworkStatus.SUSPENDED
     assert framework.is_concluded
+
+
+def test_a_hidden_partner_cannot_be_probed_through_the_filters(make_framework, make_partner, make_user):
+    hidden = make_partner(type="state", confidential=True)
+    make_framework(partners=[hidden, make_partner(type="media")])
+    viewer = make_user(role=Role.VIEWER)
+
+    def find(**filters):
+        return _db.session.execute(svc.framework_query(filters, actor=viewer)).scalars().all()
+
+    assert find(partner=hidden.id) == []
+    assert find(partner_type=["state"]) == []
+    assert len(find(partner_type=["media"])) == 1
