@@ -21,7 +21,7 @@ from crm.codes import AgeBand, ConsentScope, Governorate, Sex, VictimGroup
 from crm.crypto import DecryptionError
 from crm.engagements.models import Engagement
 from crm.errors import ConflictError, NotFound, ValidationError
-from crm.extensions import db
+from crm.extensions import db, limiter
 from crm.forms import CrmForm
 from crm.listing import (
     ListSpec,
@@ -176,6 +176,8 @@ def _consent_table(people: list[Person]) -> dict[int, dict[ConsentScope, bool]]:
 def index() -> Any:
     """People by code and anonymous attributes, with their current consent."""
     state = PEOPLE_LIST.from_request(request.args)
+    if "archived" in state.filters and not current_user.can(Permission.RECORDS_RESTORE):
+        state = state.with_filters(archived=None)  # not theirs to see: no chip either
     page = state.paginate(services.person_query(state.filters, actor=current_user), Person.id)
     return render_template(
         "people/index.html",
@@ -392,8 +394,23 @@ def _unreadable(person: Person) -> Any:
     return render_template("people/identity_unreadable.html", person=person), 500
 
 
+def _session_key() -> str:
+    """Rate-limit key: the signed-in session (hashed: the token is a credential)."""
+    import hashlib
+
+    return "people.identity:" + hashlib.sha256((current_user.get_id() or "").encode()).hexdigest()
+
+
+def _identity_rate() -> str:
+    from flask import current_app
+
+    return str(current_app.config.get("IDENTITY_VIEWS_RATE_LIMIT", "60 per hour"))
+
+
 @bp.route("/<int:person_id>/identity", methods=["GET", "POST"])
 @require(Permission.IDENTITY_VIEW)
+# A stolen session cannot page through every identity: showing them is throttled.
+@limiter.limit(_identity_rate, key_func=_session_key, methods=["POST"])
 def identity(person_id: int) -> Any:
     """The "show identity" step: GET asks why; the POST answer shows the identity
     (or the form to change it), once, recorded with the reason."""

@@ -546,3 +546,28 @@ def test_others_see_the_engagements_attended(
     page = client.get(f"/people/{person.id}")
     assert engagement.ref in page.text
     assert "Link engagement" not in page.text and "Remove" not in page.text
+
+
+def test_showing_identities_is_throttled_per_session(
+    app, db, client, login_as, make_person, monkeypatch
+):
+    monkeypatch.setitem(app.config, "IDENTITY_VIEWS_RATE_LIMIT", "2 per hour")
+    login_as(Role.FOCAL_POINT)
+    person = make_person(identity=IDENTITY)
+    assert IDENTITY["name_en"] in reveal(client, person).text
+    assert IDENTITY["name_en"] in reveal(client, person).text
+    third = reveal(client, person)
+    assert third.status_code == 429
+    assert IDENTITY["name_en"] not in third.text
+    assert len(db.session.execute(select(IdentityAccess)).all()) == 2
+    assert client.get(f"/people/{person.id}/identity").status_code == 200  # asking is free
+
+
+def test_the_archived_filter_is_only_for_those_who_restore(
+    client, login_as, make_person, people_actor
+):
+    person = make_person()
+    services.archive_person(person, actor=people_actor)
+    login_as(Role.FOCAL_POINT)
+    page = client.get("/people/?archived=yes")
+    assert person.code not in page.text and "Archived: Yes" not in page.text
