@@ -217,6 +217,8 @@ def _helpers() -> dict[str, Any]:
         "language_name": language_name,
         "url_if": url_if,
         "engagement_missing_labels": svc.MISSING_LABELS,
+        # Between items of a list written inline: the Arabic comma in Arabic.
+        "list_separator": "، " if current_language() == "ar" else ", ",
     }
 
 
@@ -404,6 +406,7 @@ def view(engagement_id: int) -> Any:
         follow_ups=follow_ups_for(engagement, actor=current_user),
         missing=svc.missing_fields(engagement),
         history=_history(engagement),
+        today=svc.today(),
         can_edit=engagement.can_edit(current_user) and engagement.archived_at is None,
     )
 
