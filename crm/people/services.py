@@ -247,6 +247,20 @@ def person_query(filters: Mapping[str, Any], *, actor: Any) -> Select[Any]:
     return stmt
 
 
+def people_counts(*, actor: Any) -> dict[str, int]:
+    """For the focal point's home page: records on the list, at risk, not to contact."""
+    _require(actor, Permission.PEOPLE_VIEW)
+    active = Person.archived_at.is_(None)
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(Person.at_risk.is_(True)),
+            func.count().filter(Person.do_not_contact.is_(True)),
+        ).where(active)
+    ).one()
+    return {"total": int(row[0]), "at_risk": int(row[1]), "do_not_contact": int(row[2])}
+
+
 def history(person: Person, *, limit: int = 50) -> list[AuditEntry]:
     """The audit entries of a person, newest first (the page shows action, who, when)."""
     return list(

@@ -31,6 +31,7 @@ from crm.listing import (
     set_filter,
     text_filter,
 )
+from crm.main.views import dashboard_panel
 from crm.people import bp, services
 from crm.people.forms import (
     AttendanceForm,
@@ -664,3 +665,14 @@ def attendance_remove(person_id: int, engagement_id: int) -> Any:
             "success",
         )
     return redirect(url_for("people.view", person_id=person.id, _anchor="engagements"))
+
+
+# --- home page ----------------------------------------------------------------------
+
+
+@dashboard_panel
+def people_panel() -> tuple[str, dict[str, Any]] | None:
+    """The focal point's figures: people on record, at risk, not to be contacted."""
+    if not current_user.can(Permission.PEOPLE_EDIT):
+        return None
+    return "people/_dashboard_panel.html", {"counts": services.people_counts(actor=current_user)}

@@ -571,3 +571,18 @@ def test_the_archived_filter_is_only_for_those_who_restore(
     login_as(Role.FOCAL_POINT)
     page = client.get("/people/?archived=yes")
     assert person.code not in page.text and "Archived: Yes" not in page.text
+
+
+def test_the_focal_point_home_page_counts_people(client, login_as, make_person, people_actor):
+    make_person(at_risk=True)
+    make_person(do_not_contact=True)
+    archived = make_person(at_risk=True)
+    services.archive_person(archived, actor=people_actor)
+    login_as(Role.FOCAL_POINT)
+    home = client.get("/")
+    panel = home.text[home.text.index('id="people-panel"') :]
+    assert "People on record" in panel
+    values = re.findall(r'class="card__value">([^<]*)<', panel)[:3]
+    assert values == ["2", "1", "1"]
+    login_as(Role.OUTREACH)
+    assert 'id="people-panel"' not in client.get("/").text
