@@ -25,6 +25,8 @@ def rotate_key(batch_size: int) -> None:
 
     Put the new key first in CRM_DATA_KEY and keep the old ones after it until
     this has run; it is one transaction, so an interruption changes nothing.
+    Only the people area's values are re-encrypted (identities, safe contact
+    channels, recorded reasons): other areas' encrypted values still need the old key.
     """
     key_id = keyring().current_id
     click.echo(_("Re-encrypting identities under the key %(key)s…", key=key_id))
@@ -55,5 +57,11 @@ def rotate_key(batch_size: int) -> None:
             rotated=format_number(result.rotated),
             current=format_number(result.already_current),
             key=result.key_id,
+        )
+    )
+    click.echo(
+        _(
+            "Other encrypted values (partners' security notes, second-factor secrets) "
+            "are not re-encrypted by this command: keep the old key until they are."
         )
     )

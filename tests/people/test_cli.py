@@ -27,6 +27,7 @@ def test_rotate_key_re_encrypts_in_batches_and_reports(
     assert "Re-encrypting identities under the key k2" in result.output
     assert "2 of 3 people done" in result.output and "3 of 3 people done" in result.output
     assert "Done: 3 re-encrypted, 0 already under k2." in result.output
+    assert "keep the old key until they are" in result.output
     db.session.expire_all()
     for person in people:
         assert db.session.get(Person, person.id).identity_enc.startswith(b"v1:k2:")
