@@ -194,7 +194,7 @@ def display(name: str, value: Any) -> Any:
 @require(Permission.PARTNERS_EDIT)
 def edit(partner_id: int) -> Any:
     partner = _partner(partner_id)
-    if not partner.can_edit(current_user):
+    if not partner.can_edit(current_user) or partner.is_archived:
         abort(404)
     form = _form(data=_initial(partner)) if request.method == "GET" else _form()
     if form.validate_on_submit():
@@ -266,7 +266,11 @@ def restore(partner_id: int) -> Any:
 
 def _editable_partner(partner_id: int) -> Partner:
     partner = _partner(partner_id)
-    if not partner.can_edit(current_user) or not svc.can_see_contacts(current_user):
+    if (
+        not partner.can_edit(current_user)
+        or not svc.can_see_contacts(current_user)
+        or partner.is_archived
+    ):
         abort(404)
     return partner
 

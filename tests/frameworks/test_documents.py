@@ -285,3 +285,13 @@ def test_remove_a_document(client, login_as, make_framework, records_admin):
     assert svc.document_path(document).exists()  # kept: nothing is deleted from the interface
     assert client.get(f"/frameworks/{framework.id}/documents/{document.id}").status_code == 404
     assert "Document removed" in client.get(f"/frameworks/{framework.id}").text
+
+
+def test_a_rolled_back_upload_leaves_no_file(app, db, make_framework, records_admin):
+    framework = make_framework()
+    db.session.commit()  # the framework stays; only the upload is undone
+    before = stored_files(app)
+    document = svc.add_document(framework, upload(PDF, "s.pdf"), actor=records_admin)
+    assert svc.document_path(document).exists()
+    db.session.rollback()
+    assert stored_files(app) == before

@@ -468,7 +468,9 @@ def test_status_code_enum_round_trip(records_admin, make_framework):
     assert framework.is_concluded
 
 
-def test_a_hidden_partner_cannot_be_probed_through_the_filters(make_framework, make_partner, make_user):
+def test_a_hidden_partner_cannot_be_probed_through_the_filters(
+    make_framework, make_partner, make_user
+):
     hidden = make_partner(type="state", confidential=True)
     make_framework(partners=[hidden, make_partner(type="media")])
     viewer = make_user(role=Role.VIEWER)

@@ -432,3 +432,12 @@ def test_csrf_is_required(app, client, login_as, make_partner, csrf):
         f"/partners/{partner.id}/archive", data={"version": partner.version}
     ).status_code in (302, 400)
     assert not partner.is_archived
+
+
+def test_an_archived_partner_is_not_edited_until_restored(client, login_as, make_partner):
+    partner = make_partner(archived=True)
+    login_as(Role.ADMIN)
+    assert client.get(f"/partners/{partner.id}/edit").status_code == 404
+    assert client.get(f"/partners/{partner.id}/contacts/new").status_code == 404
+    page = client.get(f"/partners/{partner.id}").text
+    assert f"/partners/{partner.id}/edit" not in page and "Restore" in page
