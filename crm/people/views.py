@@ -586,7 +586,8 @@ def override(person_id: int) -> Any:
 def erase(person_id: int) -> Any:
     """Consent to store withdrawn: erase the identity, after confirmation."""
     person = _editable_or_404(person_id)
-    here = url_for("people.erase", person_id=person.id, **request.args.to_dict())
+    kept = {k: request.args[k] for k in ("on", "method", "language") if request.args.get(k)}
+    here = url_for("people.erase", person_id=person.id, **kept)
     if not _recently_authenticated():
         return _reauthenticate(here)
     if request.method == "GET":

@@ -586,3 +586,16 @@ def test_the_focal_point_home_page_counts_people(client, login_as, make_person, 
     assert values == ["2", "1", "1"]
     login_as(Role.OUTREACH)
     assert 'id="people-panel"' not in client.get("/").text
+
+
+def test_identity_text_cannot_inject_markup(client, login_as, make_person):
+    login_as(Role.FOCAL_POINT)
+    payload = '<script>alert(1)</script>\u202eسلمى"><img src=x onerror=alert(2)>'
+    person = make_person(
+        identity={"name_ar": payload, "notes": payload, "email": "x@example.org"},
+        consents={"contact": True},
+    )
+    for page in (reveal(client, person), reveal(client, person, purpose="edit")):
+        assert "<script>alert(1)" not in page.text
+        assert "<img src=x" not in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
