@@ -331,3 +331,33 @@ def test_a_missing_framework_is_404(client, login_as):
     login_as(Role.ADMIN)
     assert client.get("/frameworks/999999").status_code == 404
     assert client.get("/frameworks/999999/documents/1").status_code == 404
+
+
+def test_every_screen_renders_in_arabic(
+    client, login_as, make_partner, make_contact, make_framework
+):
+    partner = make_partner(name_ar="الأرشيف السوري")
+    contact = make_contact(partner)
+    framework = make_framework(partners=[partner], title_ar="مذكرة تفاهم")
+    login_as(Role.ADMIN, locale="ar")
+    screens = {
+        "/partners/": "الشركاء",
+        "/partners/new": "جهة شريكة جديدة",
+        f"/partners/{partner.id}": "جهات الاتصال",
+        f"/partners/{partner.id}/edit": "تعديل الجهة الشريكة",
+        f"/partners/{partner.id}/contacts/new": "جهة اتصال جديدة",
+        f"/partners/{partner.id}/contacts/{contact.id}/edit": "تعديل جهة الاتصال",
+        "/partners/needs-translation": "بحاجة إلى ترجمة",
+        "/frameworks/": "أطر التعاون",
+        "/frameworks/new": "إطار جديد",
+        f"/frameworks/{framework.id}": "الوثائق الموقّعة",
+        f"/frameworks/{framework.id}/edit": "تعديل الإطار",
+        f"/frameworks/{framework.id}/amend": "تسجيل تعديل",
+        "/frameworks/alerts": "تنبيهات الأطر",
+        "/": "أطر تحتاج إلى اهتمام",
+    }
+    for url, heading in screens.items():
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert '<html lang="ar" dir="rtl">' in page.text, url
+        assert heading in page.text, url
