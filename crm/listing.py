@@ -433,9 +433,7 @@ class ListState:
     # -- the page --
 
     def count(self, stmt: Select[Any]) -> int:
-        """How many rows the filtered ``Select`` holds (same filters, no page)."""
-        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-        return int(db.session.execute(counted).scalar_one())
+        return count_rows(stmt)
 
     def paginate(self, stmt: Select[Any], id_column: Any, *, page_size: int | None = None) -> Page:
         """One page of ``stmt`` in this state's order, with its links and total."""
@@ -483,6 +481,12 @@ class ListState:
             first_url=first_url,
             is_first=not has_prev,
         )
+
+
+def count_rows(stmt: Select[Any]) -> int:
+    """How many rows a filtered ``Select`` holds (same filters, no order, no page)."""
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return int(db.session.execute(counted).scalar_one())
 
 
 def _beyond(
