@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import g
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -92,6 +93,7 @@ def import_command(
     if not file.is_file():
         click.echo(_("The file %(path)s does not exist.", path=str(file)), err=True)
         sys.exit(1)
+    g.pop("crm_rollback", None)  # this command is a unit of work of its own
     actor = _actor(user_email)
     progress = Progress()
 

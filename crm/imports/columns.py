@@ -65,7 +65,7 @@ class CellError(ValueError):
 
     def __init__(self, message: Any):
         self.message = message
-        super().__init__(str(message))
+        super().__init__("import problem")
 
 
 @dataclass(frozen=True)

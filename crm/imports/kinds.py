@@ -38,7 +38,7 @@ FIELD_TO_COLUMN = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Kind:
     name: str
     label: Any

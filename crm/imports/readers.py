@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,7 @@ SAMPLE_BYTES = 64 * 1024
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and other old Office files
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 # Sheets of our own templates and exports that hold no rows.
 NON_DATA_SHEETS = {"help", "مساعدة", "about", "حول الملف", "حول"}
 
@@ -48,7 +50,7 @@ class FileProblem(Exception):
 
     def __init__(self, message: Any):
         self.message = message
-        super().__init__(str(message))
+        super().__init__("import problem")
 
 
 @dataclass
@@ -176,12 +178,10 @@ def _open_csv(path: Path, known: Sequence[str]) -> Iterator[Table]:
     with path.open("rb") as raw:
         sample = raw.read(SAMPLE_BYTES)
     encoding, note = detect_encoding(sample)
-    handle = path.open("r", encoding=encoding, errors="strict", newline="")
+    # Undecodable bytes become lone surrogates, so the row holding them can be named.
+    handle = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
     try:
-        try:
-            first_line = handle.readline()
-        except UnicodeDecodeError as exc:
-            raise FileProblem(_l("The first row of the file cannot be read as text.")) from exc
+        first_line = handle.readline()
         delimiter = _pick_delimiter(first_line, known)
         handle.seek(0)  # the data rows are read from the start, header skipped
         reader = csv.reader(io.StringIO(first_line), delimiter=delimiter)
@@ -193,7 +193,7 @@ def _open_csv(path: Path, known: Sequence[str]) -> Iterator[Table]:
             header=header,
             rows=rows,
             encoding=encoding,
-            notes=[note] if note else [],
+            notes=[note] if note is not None else [],
         )
     finally:
         handle.close()
@@ -210,20 +210,20 @@ def _csv_data_rows(
             cells = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError as exc:
-            raise FileProblem(
-                _l(
-                    "The file stops being valid %(encoding)s text after row %(row)s. "
-                    'Save it as "CSV UTF-8" and try again.',
-                    encoding=_encoding_name(encoding),
-                    row=max(number, 1),
-                )
-            ) from exc
         except csv.Error as exc:
             raise FileProblem(
                 _l("Row %(row)s cannot be read as CSV (a quote is not closed?).", row=number + 1)
             ) from exc
         number += 1
+        if any(_UNDECODABLE.search(c) for c in cells):
+            raise FileProblem(
+                _l(
+                    "Row %(row)s is not valid %(encoding)s text. "
+                    'Save the file as "CSV UTF-8" and try again.',
+                    encoding=_encoding_name(encoding),
+                    row=number,
+                )
+            )
         if number == 1:
             continue  # the header, read separately
         if not any(c.strip() for c in cells):
