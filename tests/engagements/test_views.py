@@ -717,3 +717,38 @@ def test_dashboard_counts_my_incomplete_records(client, login_as, make_engagemen
     panel = text_by_id(page, "your-work")
     assert "Engagements you logged that are incomplete 2" in panel
     assert "/engagements/quick" in page
+
+
+# --- hostile text -----------------------------------------------------------------------------
+
+PAYLOAD = '<script>alert(1)</script>"><img src=x onerror=alert(2)>\u202eتقرير'
+
+
+def test_hostile_text_is_shown_as_text_on_every_page(
+    client, login_as, make_engagement, make_follow_up
+):
+    me = login_as("admin")
+    engagement = make_engagement(
+        title_en=PAYLOAD,
+        title_ar=PAYLOAD,
+        city=PAYLOAD,
+        summary_en=PAYLOAD,
+        follow_up_actions=PAYLOAD,
+        start_date=date(2024, 3, 5),
+        complete=False,
+    )
+    make_follow_up(title=PAYLOAD, assignee_id=me.id, engagement_id=engagement.id)
+    for language in ("en", "ar"):
+        client.set_language(language)
+        for url in (
+            "/engagements/",
+            "/engagements/incomplete",
+            "/engagements/calendar?month=2024-03",
+            f"/engagements/{engagement.id}",
+            f"/engagements/{engagement.id}/edit",
+            "/follow-ups/",
+            "/",
+        ):
+            page = client.get(url).text
+            assert "<script>alert(1)" not in page and "<img src=x" not in page, (language, url)
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, (language, url)
