@@ -173,14 +173,16 @@ def _civil_society_to_date(p: Period) -> ColumnElement[bool]:
     return and_(_concluded_to_date(p), _has_counterpart_of_type(CIVIL_SOCIETY_TYPES))
 
 
-def _held_in_period(p: Period) -> ColumnElement[bool]:
+def _held() -> ColumnElement[bool]:
     return and_(
         Engagement.archived_at.is_(None),
         Engagement.category == EngagementCategory.VICTIMS_SURVIVORS,
         Engagement.status == EngagementStatus.HELD,
-        Engagement.start_date >= p.start,
-        Engagement.start_date <= p.end,
     )
+
+
+def _held_in_period(p: Period) -> ColumnElement[bool]:
+    return and_(_held(), Engagement.start_date >= p.start, Engagement.start_date <= p.end)
 
 
 # --- ids behind each figure ----------------------------------------------------------
@@ -486,11 +488,7 @@ def first_year() -> int | None:
         select(func.min(Framework.signed_on)).where(_concluded())
     ).scalar_one_or_none()
     first_engagement = db.session.execute(
-        select(func.min(Engagement.start_date)).where(
-            Engagement.archived_at.is_(None),
-            Engagement.category == EngagementCategory.VICTIMS_SURVIVORS,
-            Engagement.status == EngagementStatus.HELD,
-        )
+        select(func.min(Engagement.start_date)).where(_held())
     ).scalar_one_or_none()
     dates = [d for d in (first_framework, first_engagement) if d is not None]
     if not dates:
@@ -514,6 +512,8 @@ def yearly(until: int, *, max_years: int = 40) -> list[YearFigures]:
     start = max(start, until - max_years + 1, MIN_YEAR)
     out = []
     for year in range(start, until + 1):
+        # One indexed range count per year: faster than grouping by an
+        # extracted year, which reads every row.
         p = Period.year(year)
         rule = headline_rule_for(year)
         out.append(
