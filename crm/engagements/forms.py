@@ -54,7 +54,7 @@ def title_field(label: Any, language: str) -> StringField:
     return StringField(
         label,
         validators=[Length(max=500)],
-        render_kw={"lang": language, "dir": "rtl" if language == "ar" else "ltr"},
+        render_kw={"lang": language},
     )
 
 
@@ -68,9 +68,6 @@ def start_date_field() -> LocalDateField:
         invalid_value_message=DATE_FORMAT,
         description=_l("An event over several days counts once, on its first day."),
     )
-
-
-COUNT_HELP = _l("Of the women, men and unspecified: how many were under 18.")
 
 
 class EngagementForm(VersionedForm):
