@@ -12,6 +12,8 @@ import os
 import pkgutil
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,14 +34,16 @@ from crm.extensions import db as _db
 TEST_PASSWORD = "Correct-Horse-Battery-Staple-42"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def throwaway_database(prefix: str, tmp_dir: Path) -> Iterator[str]:
+    """A new, empty database: a SQLite file, or one created on the PostgreSQL
+    server that CRM_TEST_DATABASE_URL names (and dropped afterwards)."""
     server = os.environ.get("CRM_TEST_DATABASE_URL")
     if not server:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        yield f"sqlite:///{tmp_dir / (prefix + '.sqlite')}"
         return
     url = make_url(server)
-    name = f"crm_test_{os.getpid()}_{secrets.token_hex(3)}"
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -49,6 +53,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with throwaway_database("crm_test", tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 def app_config(database_url: str, instance_path: str) -> dict[str, Any]:

@@ -3,8 +3,6 @@ revision goes down and up again, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -12,31 +10,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from crm import ROOT, create_app
 from crm.extensions import db
-from tests.conftest import app_config
+from tests.conftest import app_config, throwaway_database
 
 
 @pytest.fixture
 def empty_database(tmp_path) -> Iterator[str]:
-    server = os.environ.get("CRM_TEST_DATABASE_URL")
-    if not server:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-        return
-    url = make_url(server)
-    name = f"crm_migrations_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("crm_migrations", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
