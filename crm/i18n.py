@@ -91,8 +91,11 @@ def format_number(value: int | float | Decimal | None, *, digits: int | None = N
         return ""
     system = "arab" if current_language() == "ar" and digit_preference() == "arab" else "latn"
     fmt = None if digits is None else "#,##0." + "0" * digits if digits else "#,##0"
-    return babel_numbers.format_decimal(
-        value, format=fmt, locale=_format_locale(), numbering_system=system
+    # Babel gives the numbering system's separators but always Western digits.
+    return _digits(
+        babel_numbers.format_decimal(
+            value, format=fmt, locale=_format_locale(), numbering_system=system
+        )
     )
 
 
@@ -100,7 +103,9 @@ def format_percent(value: float | None) -> str:
     if value is None:
         return ""
     system = "arab" if current_language() == "ar" and digit_preference() == "arab" else "latn"
-    return babel_numbers.format_percent(value, locale=_format_locale(), numbering_system=system)
+    return _digits(
+        babel_numbers.format_percent(value, locale=_format_locale(), numbering_system=system)
+    )
 
 
 def format_date(value: date | datetime | None, fmt: str = "medium") -> str:

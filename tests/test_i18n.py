@@ -75,6 +75,31 @@ def test_arabic_indic_digits_are_a_choice(app, client, login_as):
         assert format_number(1234) == "1,234"  # anonymous: Western digits by default
 
 
+def test_numbers_in_arabic_indic_digits(app, client, login_as):
+    login_as("outreach", locale="ar", digits="arab")
+    from crm.codes import Role
+
+    with app.test_request_context():
+        from flask_babel import force_locale
+        from flask_login import login_user
+
+        from crm.auth.models import User
+
+        user = User(
+            email="d@example.org",
+            name="D",
+            role=Role.OUTREACH,
+            locale="ar",
+            digits="arab",
+            active=True,
+        )
+        user._session_token = "x"
+        login_user(user)
+        with force_locale("ar"):
+            assert format_number(1234) == "١٬٢٣٤"
+            assert format_date(date(2024, 1, 5), "long") == "٥ كانون الثاني ٢٠٢٤"
+
+
 def test_input_accepts_both_digit_systems():
     assert normalize_digits("٢٠٢٤-٠١-٠٥") == "2024-01-05"
     assert normalize_digits("۱۲") == "12"
