@@ -194,6 +194,7 @@ class Builder:
         self.rng = random.Random(SEED)  # noqa: S311 - made-up data, the same every run
         self.summary = Summary()
         self.partners: dict[str, list[Any]] = {}
+        self._numbers: dict[int, int] = {}  # framework references: F-2024-007
 
     # -- partners --
 
@@ -298,6 +299,9 @@ class Builder:
             "status": values.pop("status", "in_force"),
             **values,
         }
+        year = signed_on.year if signed_on else self.today.year
+        self._numbers[year] = self._numbers.get(year, 0) + 1
+        data.setdefault("ref", f"F-{year}-{self._numbers[year]:03d}")
         data.setdefault("title_en", _title_en(instrument, partners[0]))
         data.setdefault("title_ar", _title_ar(instrument, partners[0]))
         data.setdefault("confidential", any(p.confidential for p in partners))
@@ -345,15 +349,10 @@ class Builder:
         dates = [_day_in(rng, year) for year, n in per_year.items() for _ in range(n)]
         dates.sort()
         made = []
-        for (partners, instrument), signed_on in zip(profiles, dates, strict=True):
-            made.append(
-                self.framework(
-                    partners,
-                    instrument,
-                    signed_on,
-                    next_review_on=signed_on.replace(year=signed_on.year + 2),
-                )
-            )
+        for i, ((partners, instrument), signed_on) in enumerate(zip(profiles, dates, strict=True)):
+            # A review date on some of them, in the months to come.
+            review = self.today + timedelta(days=30 + (i * 37) % 330) if i % 6 == 3 else None
+            made.append(self.framework(partners, instrument, signed_on, next_review_on=review))
         # Some ended: expired before the end of 2024, terminated, expired since.
         ended = made[:6]
         for f in ended:
@@ -397,6 +396,7 @@ class Builder:
                     "amendment_kind": kind,
                     "signed_on": signed_on,
                     "status": "in_force",
+                    "ref": f"{parent.ref}-{kind[:3].upper()}",
                     "title_en": f"{kind.capitalize()}: {parent.title_en}",
                     "title_ar": f"{_AMENDMENT_AR[kind]}: {parent.title_ar}",
                 },

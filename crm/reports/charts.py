@@ -56,8 +56,6 @@ def _svg(width: int, height: int, title: str, desc: str, body: list[str], rtl: b
         role="img",
         aria_label=title,
         viewBox=f"0 0 {width} {height}",
-        width="100%",
-        preserveAspectRatio="xMidYMin meet",
         direction="rtl" if rtl else "ltr",
         font_size="13",
     )
@@ -77,10 +75,10 @@ def bar_chart(
     *,
     rtl: bool = False,
     fill: str = FRAMEWORKS_FILL,
-    width: int = 720,
+    width: int = 600,
 ) -> Markup:
     """Horizontal bars, one per value, labelled with the value (via |number)."""
-    row, label_width, value_room = 28, 290, 72
+    row, label_width, value_room = 28, 250, 64
     height = max(row * len(bars) + 12, 40)
     top = max((b.value for b in bars), default=0) or 1
     span = width - label_width - value_room
@@ -100,7 +98,7 @@ def bar_chart(
         body.append(
             "<text "
             + _attrs(x=x(label_width - 8), y=y + 18, text_anchor="end", fill=TEXT_FILL)
-            + f">{escape(_truncate(bar.label, 42))}</text>"
+            + f">{escape(_truncate(bar.label, 36))}</text>"
         )
         body.append(
             "<rect "
