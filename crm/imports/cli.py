@@ -45,7 +45,9 @@ class Progress:
     def __call__(self, rows: int, total: int | None) -> None:
         if total is not None and not self.shown:
             return  # a short file: no progress line at all
-        text = _("%(rows)s rows read…", rows=format_number(rows))
+        text = ngettext(
+            "%(count)s row read…", "%(count)s rows read…", rows, count=format_number(rows)
+        )
         if self.tty:
             click.echo("\r" + text, err=True, nl=False)
         else:
