@@ -74,6 +74,11 @@ DEFINITIONS: dict[str, Any] = {
         "that took place in the period. An engagement over several days counts once, on its "
         "first day; planned, postponed and cancelled ones are not counted."
     ),
+    f"{ENGAGEMENTS}.participants.total": _l(
+        "The sum of the anonymous participant numbers recorded on the engagements counted "
+        "above: women, men and people whose sex was not recorded. Those under 18 are counted "
+        "among them."
+    ),
     f"{ENGAGEMENTS}.unique_people": _l(
         "Different people with a person record who took part in the engagements counted "
         "above; most participants are counted only anonymously."

@@ -265,6 +265,7 @@ def _report_context(p: Period) -> dict[str, Any]:
         "year_text": texts.year_text,
         "record_url": record_url,
         "kind_of": lambda key: counting.figure_kind(counting.canonical_key(key, p)),
+        "year_url": lambda key, year: records_url(key, Period.year(year)),
         "now": utcnow(),
     }
 
