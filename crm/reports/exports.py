@@ -31,7 +31,7 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -261,8 +261,11 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return candidate
 
 
-def to_xlsx(report: dict[str, Any]) -> bytes:
-    """One sheet per table; right-to-left sheets when the language is Arabic."""
+def to_xlsx(report: dict[str, Any], *, made_by: str | None = None) -> bytes:
+    """One sheet per table; right-to-left sheets when the language is Arabic.
+
+    The document properties say who made the file (``made_by``) and when.
+    """
     workbook = Workbook()
     workbook.remove(workbook.active)
     rtl = text_direction(current_language()) == "rtl"
@@ -284,6 +287,8 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
             ws.column_dimensions[column].width = width
         ws.freeze_panes = "A2"
     workbook.properties.title = _("Outcome 3 report")
+    workbook.properties.creator = made_by or "crm"
+    workbook.properties.created = datetime.now(UTC).replace(tzinfo=None)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -314,7 +319,9 @@ def to_table(report: dict[str, Any]) -> bytes:
 WRITERS = {"csv": to_csv, "xlsx": to_xlsx, "json": to_json, "table": to_table}
 
 
-def render(report: dict[str, Any], fmt: str) -> bytes:
+def render(report: dict[str, Any], fmt: str, *, made_by: str | None = None) -> bytes:
+    if fmt == "xlsx":
+        return to_xlsx(report, made_by=made_by)
     return WRITERS[fmt](report)
 
 

@@ -410,7 +410,8 @@ def export_report(
     if published:
         figures = exports.suppress(figures, threshold)
     with force_locale(language):
-        content = exports.render(figures, fmt)
+        made_by = getattr(actor, "email", None) or "crm (command line)"
+        content = exports.render(figures, fmt, made_by=made_by)
         name = exports.filename(figures, fmt, language, published=published)
     digest = hashlib.sha256(content).hexdigest()
     record(

@@ -316,6 +316,7 @@ def test_download_from_the_report_page(history, client, login_as):
     )
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.worksheets[0].sheet_view.rightToLeft
+    assert workbook.properties.creator.startswith("reporting")  # who made it
     login_as("viewer")
     refused = client.post(
         "/reports/export",
