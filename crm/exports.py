@@ -659,9 +659,12 @@ def count_rows(plan: ExportPlan) -> int:
     return int(db.session.execute(select(func.count()).select_from(stmt)).scalar_one())
 
 
-def iter_records(plan: ExportPlan, chunk: int = 500) -> Iterator[Any]:
+def iter_records(
+    plan: ExportPlan, chunk: int = 500, *, release_locks: bool = False
+) -> Iterator[Any]:
     """The records in id order, ``chunk`` at a time (keyset on the id): memory
-    holds one chunk, whatever the size of the list."""
+    holds one chunk, whatever the size of the list. ``release_locks`` ends the
+    transaction after each chunk on SQLite (see below)."""
     model = plan.kind.model
     last = 0
     while True:
@@ -677,7 +680,7 @@ def iter_records(plan: ExportPlan, chunk: int = 500) -> Iterator[Any]:
         yield from records
         last = records[-1].id
         del records
-        if db.session.get_bind().dialect.name == "sqlite":
+        if release_locks and db.session.get_bind().dialect.name == "sqlite":
             # Each chunk in a transaction of its own: a long export must not hold
             # SQLite's write lock (taken at BEGIN by a POST) from other users.
             db.session.commit()
@@ -689,13 +692,15 @@ def header_row(plan: ExportPlan, language: str) -> list[str]:
     return header_labels(plan.columns(), language)
 
 
-def iter_rows(plan: ExportPlan, actor: Any, language: str) -> Iterator[list[Any]]:
+def iter_rows(
+    plan: ExportPlan, actor: Any, language: str, *, release_locks: bool = False
+) -> Iterator[list[Any]]:
     """Each record as the cells of a row, in ``language``."""
     from crm.imports.columns import format_cell
 
     columns = plan.columns()
     with force_locale(language):
-        for record in iter_records(plan):
+        for record in iter_records(plan, release_locks=release_locks):
             if plan.public and plan.kind.public_values is not None:
                 values = plan.kind.public_values(record, actor, language)
             else:

@@ -15,13 +15,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from crm.exports import BOM, temporary_path, write_xlsx
+from crm import exports
 from crm.imports.columns import Column
 from crm.imports.kinds import Kind
 
 
 def template_csv(kind: Kind) -> bytes:
-    return (BOM + ",".join(c.name for c in kind.columns) + "\r\n").encode("utf-8")
+    return (exports.BOM + ",".join(c.name for c in kind.columns) + "\r\n").encode("utf-8")
 
 
 def _in(language: str, value: Any) -> str:
@@ -69,9 +69,9 @@ def template_xlsx(kind: Kind, language: str) -> bytes:
             _("Example"),
             _("Accepted codes"),
         ]
-    path = temporary_path(".xlsx")
+    path = exports.temporary_path(".xlsx")
     try:
-        write_xlsx(
+        exports.write_xlsx(
             path,
             sheet_title=kind.name,
             header=[c.name for c in kind.columns],

@@ -20,29 +20,10 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from crm import exports
 from crm.audit.services import record
 from crm.db import utcnow
 from crm.errors import PermissionDenied
-from crm.exports import (
-    CSV_MIMETYPE,
-    LIST_EXPORTS,
-    XLSX_MIMETYPE,
-    ExportPlan,
-    ExportPurpose,
-    NotExportable,
-    audit_filters,
-    content_disposition,
-    count_rows,
-    csv_chunks,
-    export_filename,
-    file_chunks,
-    header_row,
-    iter_rows,
-    plan_export,
-    sha256_of,
-    temporary_path,
-    write_xlsx,
-)
 from crm.extensions import db
 from crm.i18n import current_language, format_number
 from crm.imports import bp, jobs
@@ -194,27 +175,27 @@ def template(kind: str, fmt: str) -> Any:
     if kind not in KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
     if fmt == "csv":
-        data, mimetype = template_csv(KINDS[kind]), CSV_MIMETYPE
+        data, mimetype = template_csv(KINDS[kind]), exports.CSV_MIMETYPE
     else:
-        data, mimetype = template_xlsx(KINDS[kind], current_language()), XLSX_MIMETYPE
+        data, mimetype = template_xlsx(KINDS[kind], current_language()), exports.XLSX_MIMETYPE
     response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(f"{kind}-template.{fmt}")
+    response.headers["Content-Disposition"] = exports.content_disposition(f"{kind}-template.{fmt}")
     return response
 
 
 # --- exports -----------------------------------------------------------------------
 
 
-def _plan_or_abort(name: str, public: bool) -> ExportPlan:
+def _plan_or_abort(name: str, public: bool) -> exports.ExportPlan:
     try:
-        return plan_export(name, request.args, current_user, public=public)
-    except NotExportable:
+        return exports.plan_export(name, request.args, current_user, public=public)
+    except exports.NotExportable:
         abort(404)
     except PermissionDenied:
         abort(403)
 
 
-def _chips(plan: ExportPlan) -> list[str]:
+def _chips(plan: exports.ExportPlan) -> list[str]:
     from crm.listing import ListSpec
 
     specs: dict[str, Any] = {}
@@ -237,7 +218,7 @@ def _chips(plan: ExportPlan) -> list[str]:
     return [chip.label for chip in spec.from_request(request.args).chips()]
 
 
-def _list_url(plan: ExportPlan) -> str | None:
+def _list_url(plan: exports.ExportPlan) -> str | None:
     args = {k: v for k, v in request.args.items(multi=True) if k not in ("public",)}
     try:
         return url_for(plan.list.list_endpoint, **args)
@@ -276,14 +257,16 @@ def export(name: str) -> Any:
         "imports/export.html",
         plan=plan,
         form=form,
-        count=count_rows(plan),
+        count=exports.count_rows(plan),
         chips=_chips(plan),
         list_url=_list_url(plan),
     ), (400 if form.errors else 200)
 
 
-def _about(plan: ExportPlan, purpose: str | None, when: Any, count: int) -> list[tuple[str, Any]]:
-    purpose_label = ExportPurpose(purpose).label if purpose else _("Not given")
+def _about(
+    plan: exports.ExportPlan, purpose: str | None, when: Any, count: int
+) -> list[tuple[str, Any]]:
+    purpose_label = exports.ExportPurpose(purpose).label if purpose else _("Not given")
     filters = ", ".join(str(c) for c in _chips(plan)) or _("None")
     return [
         (_("Exported by"), f"{current_user.name} <{current_user.email}>"),
@@ -303,16 +286,16 @@ def _about(plan: ExportPlan, purpose: str | None, when: Any, count: int) -> list
     ]
 
 
-def _export_file(plan: ExportPlan, fmt: str, purpose: str | None) -> Any:
+def _export_file(plan: exports.ExportPlan, fmt: str, purpose: str | None) -> Any:
     actor = current_user._get_current_object()
     language = current_language()
     when = utcnow()
-    filename = export_filename(plan, actor, fmt, when)
+    filename = exports.export_filename(plan, actor, fmt, when)
     details = {
         "list": plan.list.name,
         "records": plan.kind.name,
         "format": fmt,
-        "filters": audit_filters(plan.filters),
+        "filters": exports.audit_filters(plan.filters),
         "purpose": purpose,
         "public": plan.public,
         "confidential": plan.confidential,
@@ -325,7 +308,7 @@ def _export_file(plan: ExportPlan, fmt: str, purpose: str | None) -> Any:
 
 
 def _export_xlsx(
-    plan: ExportPlan,
+    plan: exports.ExportPlan,
     actor: Any,
     language: str,
     when: Any,
@@ -333,16 +316,16 @@ def _export_xlsx(
     details: dict[str, Any],
     purpose: str | None,
 ) -> Any:
-    path = temporary_path(".xlsx")
+    path = exports.temporary_path(".xlsx")
     try:
         with force_locale(language):
             about_title = _("About")
             title = str(plan.list.label)
-            rows = write_xlsx(
+            rows = exports.write_xlsx(
                 path,
                 sheet_title=str(plan.kind.sheet),
-                header=header_row(plan, language),
-                rows=iter_rows(plan, actor, language),
+                header=exports.header_row(plan, language),
+                rows=exports.iter_rows(plan, actor, language, release_locks=True),
                 right_to_left=language == "ar",
                 about_rows=lambda count: _about(plan, purpose, when, count),
                 about_title=about_title,
@@ -359,7 +342,7 @@ def _export_xlsx(
                     ),
                 },
             )
-        digest = sha256_of(path)
+        digest = exports.sha256_of(path)
         record(
             "export",
             actor=actor,
@@ -369,15 +352,17 @@ def _export_xlsx(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    response = Response(file_chunks(path), mimetype=XLSX_MIMETYPE, direct_passthrough=True)
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    response = Response(
+        exports.file_chunks(path), mimetype=exports.XLSX_MIMETYPE, direct_passthrough=True
+    )
+    response.headers["Content-Disposition"] = exports.content_disposition(filename)
     response.headers["Content-Length"] = str(path.stat().st_size)
     response.call_on_close(lambda: path.unlink(missing_ok=True))
     return response
 
 
 def _export_csv(
-    plan: ExportPlan, actor: Any, language: str, filename: str, details: dict[str, Any]
+    plan: exports.ExportPlan, actor: Any, language: str, filename: str, details: dict[str, Any]
 ) -> Any:
     # The start is recorded with the request, before the first byte goes out; the
     # row count and the hash when the last one has (or what was sent, if the
@@ -389,7 +374,7 @@ def _export_csv(
         details={**details, "file": filename},
     )
     started_id = started.id
-    header = header_row(plan, language)
+    header = exports.header_row(plan, language)
     finished = {"done": False, "rows": 0}
 
     def done(rows: int, digest: str) -> None:
@@ -409,13 +394,13 @@ def _export_csv(
         finished["done"] = True
 
     def counted() -> Any:
-        for row in iter_rows(plan, actor, language):
+        for row in exports.iter_rows(plan, actor, language, release_locks=True):
             finished["rows"] += 1
             yield row
 
     def body() -> Any:
         try:
-            yield from csv_chunks(header, counted(), on_done=done)
+            yield from exports.csv_chunks(header, counted(), on_done=done)
         finally:
             if not finished["done"]:
                 try:
@@ -429,10 +414,6 @@ def _export_csv(
                 except Exception:
                     db.session.rollback()
 
-    response = Response(stream_with_context(body()), mimetype=CSV_MIMETYPE)
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    response = Response(stream_with_context(body()), mimetype=exports.CSV_MIMETYPE)
+    response.headers["Content-Disposition"] = exports.content_disposition(filename)
     return response
-
-
-# For templates of other areas: url_for("imports.export", name=..., **args).
-EXPORTABLE = tuple(LIST_EXPORTS)
