@@ -179,6 +179,25 @@ def safe_link(url: str | None) -> str | None:
     return url if scheme in SAFE_LINK_SCHEMES else None
 
 
+# Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069):
+# in user text they can reorder what surrounds it and disguise it ("gnp.exe").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NO_BIDI = {ord(ch): None for ch in BIDI_CONTROLS}
+
+
+def strip_bidi(text: Any) -> Any:
+    """``text`` without bidirectional controls, for places that cannot isolate it
+    with markup (the page title, file names). Markup stays Markup."""
+    if text is None:
+        return ""
+    if hasattr(text, "__html__"):
+        from markupsafe import Markup
+
+        # Already escaped: taking characters out cannot make markup.
+        return Markup(str(text.__html__()).translate(_NO_BIDI))  # noqa: S704
+    return str(text).translate(_NO_BIDI)
+
+
 # --- response headers ------------------------------------------------------------
 
 CSP = "; ".join(
@@ -225,4 +244,5 @@ def init_security(app: Flask) -> None:
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
     app.jinja_env.globals["safe_link"] = safe_link
+    app.jinja_env.filters["strip_bidi"] = strip_bidi
     app.jinja_env.globals["Permission"] = Permission
