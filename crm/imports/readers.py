@@ -41,7 +41,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and other old Office files
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 # Sheets of our own templates and exports that hold no rows.
-NON_DATA_SHEETS = {"help", "مساعدة", "about", "حول الملف", "حول"}
+NON_DATA_SHEETS = {"help", "مساعدة", "about", "بشأن", "حول الملف", "حول"}
 
 
 class FileProblem(Exception):
