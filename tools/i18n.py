@@ -444,7 +444,7 @@ def needs_work(message: Message) -> bool:
 
 
 def _files(message: Message) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(path for path, _line in message.locations))
+    return tuple(sorted({path for path, _line in message.locations}))
 
 
 def _fingerprint(catalog: Catalog) -> dict[Any, tuple]:
