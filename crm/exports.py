@@ -282,6 +282,8 @@ class RecordKind:
     options: Callable[[], Sequence[Any]] = tuple  # loader options (no query per row)
     public_columns: Sequence[Column] = ()
     public_values: Callable[[Any, Any, str], dict[str, Any]] | None = None
+    # Select -> the same, without the records that may never be published
+    publishable: Callable[[Any], Any] = lambda stmt: stmt
 
 
 def _public_partner_values(partner: Any, actor: Any, language: str) -> dict[str, Any]:
@@ -336,8 +338,7 @@ def _record_kinds() -> dict[str, RecordKind]:
         return KINDS["engagements"].current(obj, actor)
 
     def engagement_public(obj: Any, actor: Any, language: str) -> dict[str, Any]:
-        visible = [p for p in obj.partners if not p.confidential]
-        return {**engagement_values(obj, actor), "partners": _public_names(visible, language)}
+        return {**engagement_values(obj, actor), "partners": _public_names(obj.partners, language)}
 
     def contact_values(contact: Any, _actor: Any) -> dict[str, Any]:
         return {
@@ -366,6 +367,7 @@ def _record_kinds() -> dict[str, RecordKind]:
                 name=names,
             ),
             public_values=_public_partner_values,
+            publishable=lambda stmt: stmt.where(Partner.confidential.is_(False)),
         ),
         "frameworks": RecordKind(
             name="frameworks",
@@ -398,6 +400,7 @@ def _record_kinds() -> dict[str, RecordKind]:
                 counterparts=counterparts,
             ),
             public_values=framework_public,
+            publishable=lambda stmt: stmt.where(Framework.confidential.is_(False)),
         ),
         "engagements": RecordKind(
             name="engagements",
@@ -638,11 +641,9 @@ def plan_export(name: str, args: Any, actor: Any, *, public: bool = False) -> Ex
     kind = _record_kinds()[kind_name]
     public = public and spec.public_allowed and kind.public_values is not None
     if public:
-        stmt = kind.confidential(stmt.with_only_columns(kind.model.id))
-        stmt = select(kind.model).where(
-            kind.model.id.in_(spec.resolve(args, actor)[1].with_only_columns(kind.model.id)),
-            kind.model.id.not_in(stmt),
-        )
+        # Confidential records stay out of anything published; a partner that must
+        # not be named is described by the kind's public_values.
+        stmt = kind.publishable(stmt)
         confidential = False
     else:
         found = db.session.execute(

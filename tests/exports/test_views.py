@@ -215,3 +215,45 @@ def test_an_interrupted_download_is_recorded(db, client, login_as, make_partner)
     next(iterator)
     response.close()
     assert audit(db, "export.incomplete")
+
+
+def test_a_public_engagement_list_describes_partners_that_must_not_be_named(
+    db, client, login_as, make_partner, make_engagement
+):
+    named = make_partner(ref="P-N", name_en="Named Org", type="media")
+    hidden = make_partner(ref="P-H", name_en="Hidden Org", do_not_name_publicly=True)
+    secret = make_partner(ref="P-S", name_en="Secret Org", confidential=True)
+    make_engagement(ref="E-PUB", partners=[named, hidden, secret], summary_en="Private summary")
+    login_as(Role.OUTREACH)
+    text = exported(client, "engagements", public="y").get_data().decode("utf-8-sig")
+    assert "Named Org" in text
+    assert "Hidden Org" not in text and "Secret Org" not in text and "P-H" not in text
+    assert text.count("(name withheld)") == 2
+    assert "Private summary" not in text
+    assert "E-PUB" not in text  # references are internal
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_who_may_export_what(db, client, login_as, make_partner, make_contact, role):
+    partner = make_partner(ref="P-R")
+    make_contact(partner, name_en="Layla Haddad")
+    login_as(role)
+    expected = {
+        # role: (partners list, contact persons)
+        Role.ADMIN: (200, 403),
+        Role.OUTREACH: (200, 403),
+        Role.FOCAL_POINT: (200, 200),
+        Role.REPORTING: (200, 403),
+        Role.VIEWER: (403, 403),
+    }[role]
+    assert client.get("/exports/partners").status_code == expected[0]
+    assert client.get("/exports/contacts").status_code == expected[1]
+
+
+def test_the_export_page_in_arabic(db, client, login_as, make_partner):
+    make_partner(ref="P-AR")
+    login_as(Role.OUTREACH, locale="ar")
+    client.set_language("ar")
+    page = client.get("/exports/partners")
+    assert 'dir="rtl"' in page.text
+    assert "ما سيتضمنه الملف" in page.text
