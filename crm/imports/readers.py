@@ -328,9 +328,13 @@ def _open_xlsx(path: Path, sheet_names: Sequence[str]) -> Iterator[Table]:
     check_zip(path)
     from openpyxl import load_workbook
 
+    # Opened as a file, not by name: openpyxl refuses a name without an .xlsx
+    # extension, and an upload is stored as "upload" (the content tells the type).
+    raw = path.open("rb")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        workbook = load_workbook(raw, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds on a broken file
+        raw.close()
         raise FileProblem(_l("This XLSX file is damaged and cannot be opened.")) from exc
     try:
         sheet = _pick_sheet(workbook, sheet_names)
@@ -341,6 +345,7 @@ def _open_xlsx(path: Path, sheet_names: Sequence[str]) -> Iterator[Table]:
         yield Table(format="xlsx", header=header, rows=_xlsx_rows(sheet), sheet=sheet.title)
     finally:
         workbook.close()
+        raw.close()
 
 
 # --- the entry point ---------------------------------------------------------------
