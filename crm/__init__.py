@@ -104,38 +104,31 @@ def init_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.admin import bp as admin_bp
+    from crm.api import bp as api_bp
     from crm.auth import bp as auth_bp
+    from crm.engagements import bp as engagements_bp
+    from crm.followups import bp as followups_bp
+    from crm.frameworks import bp as frameworks_bp
+    from crm.imports import bp as imports_bp
     from crm.main import bp as main_bp
+    from crm.partners import bp as partners_bp
+    from crm.people import bp as people_bp
+    from crm.reports import bp as reports_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp):
-        app.register_blueprint(blueprint)
-    # Areas register themselves here as they arrive.
-    for name in (
-        "partners",
-        "frameworks",
-        "engagements",
-        "people",
-        "followups",
-        "reports",
-        "imports",
-        "audit",
-        "api",
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        partners_bp,
+        frameworks_bp,
+        engagements_bp,
+        people_bp,
+        followups_bp,
+        reports_bp,
+        imports_bp,
+        api_bp,
     ):
-        module = _optional_area(name)
-        if module is not None:
-            app.register_blueprint(module.bp)
-
-
-def _optional_area(name: str) -> Any:
-    import importlib
-
-    try:
-        module = importlib.import_module(f"crm.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"crm.{name}":
-            raise
-        return None
-    return module if hasattr(module, "bp") else None
+        app.register_blueprint(blueprint)
 
 
 def register_error_pages(app: Flask) -> None:

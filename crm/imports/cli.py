@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from crm.cli import COMMANDS, localized, unit_of_work
+from crm.cli import localized, unit_of_work
 from crm.i18n import format_number
 from crm.imports.kinds import KINDS
 from crm.imports.services import PROGRESS_EVERY, ImportResult, RowError, SystemActor, run_import
@@ -139,7 +139,3 @@ def import_command(
     _report(result)
     if dry_run:
         click.echo(_("Dry run: the file is valid and nothing was written."))
-
-
-if import_command not in COMMANDS:
-    COMMANDS.append(import_command)
