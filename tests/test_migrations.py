@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from crm import ROOT, create_app
 from crm.extensions import db
@@ -62,3 +62,30 @@ def test_every_revision_goes_down_and_up_again(migration_app):
         upgrade(revision=revision.revision)
     assert set(inspect(db.engine).get_table_names()) == tables_at_head
     assert _differences(migration_app) == []
+
+
+def test_migrated_database_refuses_to_rewrite_history(migration_app):
+    """The append-only triggers come from the migrations, not only from create_all."""
+    from sqlalchemy.exc import DatabaseError
+
+    upgrade()
+    with db.engine.connect() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO audit_log (at, action, details, prev_hash, hash) "
+                "VALUES (CURRENT_TIMESTAMP, 'test', '{}', :p, :h)"
+            ),
+            {"p": "0" * 64, "h": "1" * 64},
+        )
+        connection.commit()
+        for statement in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"):
+            with pytest.raises(DatabaseError):
+                connection.execute(text(statement))
+            connection.rollback()
+        if db.engine.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        triggers = set(connection.execute(text(query)).scalars())
+    assert {t for t in triggers if t.startswith("consent_events_")}
+    assert {t for t in triggers if t.startswith("audit_log_")}

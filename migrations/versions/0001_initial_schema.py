@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 17:14:02.710382
+Create Date: 2026-11-28 18:16:12.034344
 
 """
 from alembic import op
@@ -120,6 +120,7 @@ def upgrade():
     sa.Column('outcomes_ar', sa.Text(), nullable=True),
     sa.Column('follow_up_actions', sa.Text(), nullable=True),
     sa.Column('search_text', sa.Text(), nullable=False),
+    sa.Column('complete', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True),
@@ -131,8 +132,10 @@ def upgrade():
     sa.UniqueConstraint('ref', name=op.f('uq_engagements_ref'))
     )
     with op.batch_alter_table('engagements', schema=None) as batch_op:
-        batch_op.create_index('ix_engagements_category_status_start_date', ['category', 'status', 'start_date'], unique=False)
+        batch_op.create_index('ix_engagements_category_status_start_date', ['category', 'status', 'start_date', 'archived_at'], unique=False)
+        batch_op.create_index('ix_engagements_complete_start_date_id', ['complete', 'start_date', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_engagements_country'), ['country'], unique=False)
+        batch_op.create_index('ix_engagements_created_by_id_complete', ['created_by_id', 'complete'], unique=False)
         batch_op.create_index('ix_engagements_start_date_id', ['start_date', 'id'], unique=False)
 
     op.create_table('frameworks',
@@ -223,9 +226,9 @@ def upgrade():
 
     op.create_table('people',
     sa.Column('code', sa.String(length=20), nullable=False),
-    sa.Column('sex', sa.String(length=16), nullable=True),
-    sa.Column('age_band', sa.String(length=16), nullable=True),
-    sa.Column('governorate_of_origin', sa.String(length=64), nullable=True),
+    sa.Column('sex', sa.Enum('female', 'male', 'other', 'unknown', name='sex', native_enum=False, create_constraint=True, length=16), nullable=True),
+    sa.Column('age_band', sa.Enum('under_18', '18_29', '30_44', '45_59', '60_plus', name='ageband', native_enum=False, create_constraint=True, length=16), nullable=True),
+    sa.Column('governorate_of_origin', sa.Enum('aleppo', 'al_hasakeh', 'ar_raqqa', 'as_sweida', 'damascus', 'daraa', 'deir_ez_zor', 'hama', 'homs', 'idleb', 'lattakia', 'quneitra', 'rural_damascus', 'tartous', name='governorate', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('current_country', sa.String(length=2), nullable=True),
     sa.Column('identity_enc', sa.LargeBinary(), nullable=True),
     sa.Column('identity_erased_at', sa.DateTime(timezone=True), nullable=True),
@@ -242,6 +245,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_people')),
     sa.UniqueConstraint('code', name=op.f('uq_people_code'))
     )
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.create_index('ix_people_archived_at_created_at_id', ['archived_at', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_people_current_country', ['current_country'], unique=False)
+        batch_op.create_index('ix_people_governorate_of_origin', ['governorate_of_origin'], unique=False)
+
     op.create_table('reporting_periods',
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('start_on', sa.Date(), nullable=False),
@@ -258,7 +266,8 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_reporting_periods_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['locked_by_id'], ['users.id'], name=op.f('fk_reporting_periods_locked_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_reporting_periods'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reporting_periods')),
+    sa.UniqueConstraint('start_on', 'end_on', name=op.f('uq_reporting_periods_start_on_end_on'))
     )
     op.create_table('user_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -282,12 +291,13 @@ def upgrade():
     sa.Column('scope', sa.Enum('contact', 'store', 'share_with_jurisdictions', 'use_in_reporting', name='consentscope', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('granted', sa.Boolean(), nullable=False),
     sa.Column('on', sa.Date(), nullable=False),
-    sa.Column('method', sa.String(length=32), nullable=True),
+    sa.Column('method', sa.Enum('written', 'oral', 'electronic', name='consentmethod', native_enum=False, create_constraint=True, length=16), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=True),
-    sa.Column('override_reason', sa.Text(), nullable=True),
+    sa.Column('override', sa.Boolean(), nullable=False),
+    sa.Column('override_reason_enc', sa.LargeBinary(), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_consent_events_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_consent_events_person_id_people'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_consent_events_recorded_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_events'))
     )
@@ -358,6 +368,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['engagement_id'], ['engagements.id'], name=op.f('fk_engagement_victim_groups_engagement_id_engagements'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('engagement_id', 'code', name=op.f('pk_engagement_victim_groups'))
     )
+    with op.batch_alter_table('engagement_victim_groups', schema=None) as batch_op:
+        batch_op.create_index('ix_engagement_victim_groups_code', ['code'], unique=False)
+
     op.create_table('follow_ups',
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
@@ -421,6 +434,20 @@ def upgrade():
     with op.batch_alter_table('framework_partners', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_framework_partners_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('identity_accesses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('reason_enc', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_identity_accesses_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_identity_accesses_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_accesses'))
+    )
+    with op.batch_alter_table('identity_accesses', schema=None) as batch_op:
+        batch_op.create_index('ix_identity_accesses_person_id_id', ['person_id', 'id'], unique=False)
+
     op.create_table('partner_victim_groups',
     sa.Column('partner_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.Enum('missing_disappeared', 'detention_torture', 'sgbv', 'children_youth', 'chemical_attacks', 'isis_crimes', 'other', name='victimgroup', native_enum=False, create_constraint=True, length=40), nullable=False),
@@ -440,6 +467,10 @@ def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('person_victim_groups')
     op.drop_table('partner_victim_groups')
+    with op.batch_alter_table('identity_accesses', schema=None) as batch_op:
+        batch_op.drop_index('ix_identity_accesses_person_id_id')
+
+    op.drop_table('identity_accesses')
     with op.batch_alter_table('framework_partners', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_framework_partners_partner_id'))
 
@@ -457,6 +488,9 @@ def downgrade():
         batch_op.drop_index('ix_follow_ups_assignee_id_status_due_on')
 
     op.drop_table('follow_ups')
+    with op.batch_alter_table('engagement_victim_groups', schema=None) as batch_op:
+        batch_op.drop_index('ix_engagement_victim_groups_code')
+
     op.drop_table('engagement_victim_groups')
     op.drop_table('engagement_strategies')
     with op.batch_alter_table('engagement_staff', schema=None) as batch_op:
@@ -484,6 +518,11 @@ def downgrade():
 
     op.drop_table('user_sessions')
     op.drop_table('reporting_periods')
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.drop_index('ix_people_governorate_of_origin')
+        batch_op.drop_index('ix_people_current_country')
+        batch_op.drop_index('ix_people_archived_at_created_at_id')
+
     op.drop_table('people')
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.drop_index('ix_partners_type_country')
@@ -501,7 +540,9 @@ def downgrade():
     op.drop_table('frameworks')
     with op.batch_alter_table('engagements', schema=None) as batch_op:
         batch_op.drop_index('ix_engagements_start_date_id')
+        batch_op.drop_index('ix_engagements_created_by_id_complete')
         batch_op.drop_index(batch_op.f('ix_engagements_country'))
+        batch_op.drop_index('ix_engagements_complete_start_date_id')
         batch_op.drop_index('ix_engagements_category_status_start_date')
 
     op.drop_table('engagements')
