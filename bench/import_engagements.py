@@ -23,6 +23,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+LAST_APP = None  # for bench.export_engagements, which exports what this fills
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     from crm.imports.services import Importer, SystemActor
     from crm.partners.models import Partner
 
+    global LAST_APP
     workdir = Path(tempfile.mkdtemp(prefix="crm-bench-"))
     url = os.environ.get("CRM_BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
     app = create_app(
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             "BABEL_DEFAULT_LOCALE": "en",
         }
     )
+    LAST_APP = app
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -138,14 +138,21 @@ def code_from_text(enum_cls: type[Code], raw: str) -> Code:
     return member
 
 
-def label_of(member: Enum | None, language: str) -> str:
-    if member is None:
-        return ""
+@cache
+def _label_text(member: Enum, language: str) -> str:
     label = getattr(member, "label", None)
     if label is None:
         return str(member.value)
     with force_locale(language):
         return str(label)
+
+
+def label_of(member: Enum | None, language: str) -> str:
+    """A code's label in ``language`` (looked up once per code and language: an
+    export of a million rows asks for the same few labels again and again)."""
+    if member is None:
+        return ""
+    return _label_text(member, language)
 
 
 # --- countries and languages -------------------------------------------------------

@@ -416,4 +416,6 @@ def _export_csv(
 
     response = Response(stream_with_context(body()), mimetype=exports.CSV_MIMETYPE)
     response.headers["Content-Disposition"] = exports.content_disposition(filename)
+    # A proxy must pass the stream on as it comes, not gather it first.
+    response.headers["X-Accel-Buffering"] = "no"
     return response
