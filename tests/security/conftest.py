@@ -25,6 +25,7 @@ class World:
     admin: Any  # runs accounts and restores archived records
     staff: list[Any] = field(default_factory=list)
     partners: list[Any] = field(default_factory=list)
+    acronym_partners: list[Any] = field(default_factory=list)
     untranslated: list[Any] = field(default_factory=list)
     contacts: list[Any] = field(default_factory=list)
     frameworks: list[Any] = field(default_factory=list)
@@ -70,13 +71,16 @@ def build_world(make_user: Callable[..., Any]) -> World:
     )
     world.staff = [make_user(role="outreach", name=n) for n in names]
 
-    # Partners: the acronym holds 50 characters, so one partner per payload or two.
-    for i, text in enumerate(pack(50)):
+    # Partners: every text field holds a pack of 120 characters (the city's limit);
+    # the acronym holds 50, so the packs that do not fit the partners with a
+    # pack go to partners of their own ("acronym partners").
+    acronyms = pack(50)
+    for i, text in enumerate(pack(120)):
         partner = create_partner(
             {
                 "name_en": text,
                 "name_ar": text,
-                "acronym": text,
+                "acronym": acronyms[i],
                 "type": "victims_association",
                 "country": "TR",
                 "city": text,
@@ -88,7 +92,7 @@ def build_world(make_user: Callable[..., Any]) -> World:
             actor=world.admin,
         )
         world.partners.append(partner)
-        world.texts[("partner", partner.id)] = [text]
+        world.texts[("partner", partner.id)] = [text, acronyms[i]]
         contact = create_contact(
             partner,
             {"name_en": text, "name_ar": text, "role": text, "email": f"c{i}@example.org"},
@@ -96,6 +100,13 @@ def build_world(make_user: Callable[..., Any]) -> World:
         )
         world.contacts.append(contact)
         world.texts[("contact", contact.id)] = [text]
+    for i, acronym in enumerate(acronyms[len(world.partners) :]):
+        partner = create_partner(
+            {"name_en": f"Acronym partner {i}", "acronym": acronym, "type": "media"},
+            actor=world.admin,
+        )
+        world.acronym_partners.append(partner)
+        world.texts[("partner", partner.id)] = [acronym]
     # Partners waiting for a translation (their Arabic name is missing).
     for text in pack(300):
         partner = create_partner(

@@ -66,4 +66,6 @@ def url_for_rule(app: Flask, rule: Rule, arguments: dict[str, Any]) -> str | Non
 
 
 def is_api(rule: Rule) -> bool:
-    return rule.endpoint.startswith("api.")
+    """A route of the JSON API, which authenticates with a bearer token (no cookie,
+    so no CSRF); the API's token pages are ordinary pages."""
+    return rule.rule.startswith("/api/")

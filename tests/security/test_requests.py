@@ -102,19 +102,24 @@ def test_every_state_changing_route_refuses_a_request_without_a_valid_token(
         "reports.lock",
         "imports.confirm",
         "admin.user_end_sessions",
+        "api.tokens.mine",
+        "api.tokens.revoke_any",
     ):
         assert f"POST {endpoint}" in checked, endpoint
 
 
-def test_the_same_request_with_its_token_is_accepted(app: Flask, client, world, csrf):
+def test_the_same_request_with_its_token_is_accepted(client, make_user, make_partner, csrf):
     """The control: a form's own token gets past the check (so the walk above
     proves the check, not a broken route)."""
-    sign_in(client, world.viewer)
-    partner = world.partners[0]
+    sign_in(client, make_user(role="outreach"))
+    partner = make_partner()
     html = client.get(f"/partners/{partner.id}").get_data(as_text=True)
-    token = csrf_token(html)
-    response = client.post(f"/partners/{partner.id}/archive", data={"csrf_token": token})
-    assert response.status_code != 400 or "error-400" not in response.get_data(as_text=True)
+    response = client.post(
+        f"/partners/{partner.id}/archive",
+        data={"csrf_token": csrf_token(html), "version": partner.version},
+    )
+    assert response.status_code == 302
+    assert partner.archived_at is not None
 
 
 # --- GET changes nothing -------------------------------------------------------------
@@ -147,15 +152,17 @@ def test_no_get_route_changes_the_database(app: Flask, client, world):
     assert "people.identity" in visited and "frameworks.document_download" in visited
 
 
-def test_showing_an_identity_is_recorded_on_post_only(client, world):
+def test_showing_an_identity_is_recorded_on_post_only(client, make_person, people_actor):
     """The control for the walk above: the POST of the same page writes its audit row."""
     from crm.audit.models import AuditEntry
+    from tests.fixtures.people import IDENTITY
 
-    person = world.people[0]
-    sign_in(client, world.viewer)
-    count = lambda: _db.session.execute(  # noqa: E731
-        select(text("count(*)")).select_from(AuditEntry)
-    ).scalar_one()
+    person = make_person(identity=IDENTITY)
+    sign_in(client, people_actor)
+
+    def count() -> int:
+        return _db.session.execute(select(text("count(*)")).select_from(AuditEntry)).scalar_one()
+
     before = count()
     client.get(f"/people/{person.id}/identity")
     assert count() == before
