@@ -340,3 +340,55 @@ def test_an_administrator_still_reaches_archived_records(client, make_user, hidd
     assert status(client, f"/frameworks/{hidden['arch_framework'].id}") == 200
     assert status(client, f"/engagements/{hidden['arch_engagement'].id}") == 200
     assert ARCH in text_of(client, "/partners/?archived=1")
+
+
+# --- the API ----------------------------------------------------------------------------
+
+
+def _api_status(client: Any, secret: str, url: str) -> int:
+    response = client.get(url, headers={"Authorization": f"Bearer {secret}"})
+    assert response.headers["Content-Type"] == "application/json"
+    return response.status_code
+
+
+def _api_same_as_missing(client: Any, secret: str, url: str, real_id: int) -> int:
+    real = _api_status(client, secret, url.format(real_id))
+    assert real == _api_status(client, secret, url.format(MISSING)), url
+    return real
+
+
+@pytest.mark.parametrize("role", ["viewer", "outreach", "reporting", "focal_point"])
+def test_the_api_hides_what_the_pages_hide(client, make_token, hidden, role):
+    """Confidential records for a viewer, archived ones for everyone but an
+    administrator: 404 like a missing id, and absent from every list."""
+    _token, secret = make_token(role)
+    hidden_ids = {
+        "partners": [hidden["archived"].id],
+        "frameworks": [hidden["arch_framework"].id],
+        "engagements": [hidden["arch_engagement"].id],
+    }
+    if role == "viewer":
+        hidden_ids["partners"].append(hidden["confidential"].id)
+        hidden_ids["frameworks"].append(hidden["conf_framework"].id)
+    for path, ids in hidden_ids.items():
+        for record_id in ids:
+            assert _api_same_as_missing(client, secret, f"/api/v1/{path}/{{}}", record_id) == 404
+        for query in ("", f"?q={ARCH}", f"?q={CONF}", "?archived=1", "?confidential=1"):
+            response = client.get(
+                f"/api/v1/{path}{query}", headers={"Authorization": f"Bearer {secret}"}
+            )
+            assert response.status_code in (200, 400), (path, query)
+            if response.status_code == 200:
+                listed = {item["id"] for item in response.get_json()["items"]}
+                assert not listed & set(ids), (path, query)
+                assert f"{ARCH} " not in response.get_data(as_text=True)
+                if role == "viewer":
+                    assert f"{CONF} " not in response.get_data(as_text=True)
+    # a record that links a hidden partner counts it without naming it
+    engagement = client.get(
+        f"/api/v1/engagements/{hidden['engagement'].id}",
+        headers={"Authorization": f"Bearer {secret}"},
+    ).get_json()
+    if role == "viewer":
+        assert engagement["hidden_partners"] == 1
+        assert [p["id"] for p in engagement["partners"]] == [hidden["visible"].id]

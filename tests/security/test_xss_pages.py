@@ -276,3 +276,44 @@ def test_identities_and_their_conflict_pages_show_hostile_text_as_text(client, w
             db.session.flush()
             walk.check(form["attrs"]["action"], shown, data=dom.as_multidict(form["fields"]))
         walk.done()
+
+
+# --- what the address says -----------------------------------------------------------
+
+
+def test_hostile_addresses_are_text_on_lists_exports_and_error_pages(client, make_user):
+    """Filters, search words and paths come from the address: the search box, the
+    filter chips, the export page and the error pages show them as text."""
+    from urllib.parse import quote, urlencode
+
+    from tests.security.payloads import pack
+
+    viewer = make_user(role="focal_point", name=pack(200)[0])
+    lists = (
+        "/partners/",
+        "/partners/needs-translation",
+        "/frameworks/",
+        "/engagements/",
+        "/people/",
+        "/exports/partners",
+        "/exports/engagements",
+    )
+    for language in LANGUAGES:
+        use(client, viewer, language)
+        walk = Walk(client, language)
+        for text in pack(200):
+            hostile = {"q": text, "country": text, "type": text, "status": text, "sort": text}
+            for path in lists:
+                # the list of names to translate has no search box
+                shown = [] if "needs-translation" in path else [text]
+                walk.check(f"{path}?{urlencode(hostile)}", shown)
+            for url in (
+                f"/engagements/calendar?month={quote(text)}",
+                f"/reports/?{urlencode({'year': text, 'start': text, 'end': text})}",
+                f"/reports/records?{urlencode({'figure': text})}",
+                f"/follow-ups/new?{urlencode({'partner': text, 'engagement': text})}",
+                f"/partners/{quote(text, safe='')}",
+                f"/nothing-here/{quote(text, safe='')}",
+            ):
+                walk.check(url, [], status=(200, 400, 404))
+        walk.done()
