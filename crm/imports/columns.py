@@ -139,7 +139,10 @@ def code_from_text(enum_cls: type[Code], raw: str) -> Code:
 
 
 @cache
-def _label_text(member: Enum, language: str) -> str:
+def _label_text(codes: type[Enum], value: Any, language: str) -> str:
+    # Keyed on the class too: StrEnum members of two code lists with the same
+    # value (children_youth) are equal, and would share one cache entry.
+    member = codes(value)
     label = getattr(member, "label", None)
     if label is None:
         return str(member.value)
@@ -152,7 +155,7 @@ def label_of(member: Enum | None, language: str) -> str:
     export of a million rows asks for the same few labels again and again)."""
     if member is None:
         return ""
-    return _label_text(member, language)
+    return _label_text(type(member), member.value, language)
 
 
 # --- countries and languages -------------------------------------------------------

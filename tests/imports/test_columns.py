@@ -155,3 +155,11 @@ def test_cells_are_written_in_the_reader_language(app):
     groups = [VictimGroup.SGBV, VictimGroup.OTHER]
     assert "؛ " in format_cell(P["victim_groups"], groups, "ar")
     assert parse_cell(P["victim_groups"], format_cell(P["victim_groups"], groups, "ar")) == groups
+
+
+def test_codes_of_two_lists_with_the_same_value_keep_their_own_labels(app):
+    from crm.codes import Strategy
+    from crm.imports.columns import label_of
+
+    assert label_of(VictimGroup.CHILDREN_YOUTH, "en") == "Children and youth"
+    assert label_of(Strategy.CHILDREN_YOUTH, "en") == "Children and youth strategy"
