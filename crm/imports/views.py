@@ -31,9 +31,23 @@ from crm.imports.forms import ConfirmForm, ExportForm, UploadForm
 from crm.imports.kinds import KINDS
 from crm.imports.readers import FileProblem, sniff_format
 from crm.imports.template_files import template_csv, template_xlsx
+from crm.main.views import dashboard_panel
 from crm.security import Permission, require
 
 PREVIEW_PAGE = 100
+
+
+@dashboard_panel
+def _panel() -> tuple[str, dict[str, Any]] | None:
+    """Links to the import page and the API tokens, for those who may use them."""
+    panel = {
+        "can_import": current_user.can(Permission.IMPORT),
+        "can_tokens": current_user.can(Permission.API_TOKENS),
+        "can_manage": current_user.can(Permission.USERS_MANAGE),
+    }
+    if not any(panel.values()):
+        return None
+    return "imports/_dashboard_panel.html", panel
 
 
 # --- imports -----------------------------------------------------------------------

@@ -242,3 +242,11 @@ def test_templates_name_every_column_and_explain_them_in_both_languages(client, 
     assert by_column["start_date"][2] == "تاريخ البدء"
     assert "victims_survivors = Victims and survivors" in by_column["category"][7]
     assert client.get("/imports/templates/people.csv").status_code == 404
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_home_page_links_to_imports_and_tokens_for_those_who_may(client, login_as, role):
+    login_as(role)
+    page = client.get("/").text
+    assert ('href="/imports/"' in page) == (role not in (Role.VIEWER, Role.REPORTING))
+    assert ('href="/account/api-tokens"' in page) == (role != Role.VIEWER)
