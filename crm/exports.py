@@ -485,8 +485,6 @@ class ListExport:
     resolve: Callable[[Any, Any], tuple[str, Any, dict[str, Any]]]
     personal: bool = False
     public_allowed: bool = True
-    # (args) -> the arguments that name the list (kept in links to it)
-    carried: Callable[[Any], dict[str, Any]] | None = None
 
 
 def _partners_list(args: Any, actor: Any) -> tuple[str, Any, dict[str, Any]]:
@@ -593,11 +591,6 @@ LIST_EXPORTS: dict[str, ListExport] = {
         (P.REPORTS_VIEW,),
         "reports.records",
         _report_list,
-        carried=lambda args: {
-            k: args.get(k)
-            for k in ("figure", "period", "year", "start", "end", "live")
-            if args.get(k)
-        },
     ),
 }
 

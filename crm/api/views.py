@@ -22,7 +22,6 @@ from crm.api import bp
 from crm.api.auth import api_view, current_actor
 from crm.api.errors import ApiError
 from crm.api.serializers import (
-    ENGAGEMENT_INPUT,
     engagement_json,
     framework_json,
     partner_json,
@@ -325,7 +324,3 @@ def update_engagement(engagement_id: int) -> Any:
     db.session.flush()
     fresh = db.session.execute(select(Engagement).where(Engagement.id == updated.id)).scalar_one()
     return _record_response(engagement_json(fresh, actor))
-
-
-# The fields a client may send, for the OpenAPI document.
-ENGAGEMENT_FIELDS = ENGAGEMENT_INPUT

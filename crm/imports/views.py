@@ -226,6 +226,9 @@ def _chips(plan: exports.ExportPlan) -> list[str]:
         }
     except ImportError:
         return []
+    if plan.list.name == "report":
+        figure = plan.filters
+        return [f"{figure['figure']}: {figure['from'].isoformat()} – {figure['to'].isoformat()}"]
     spec: ListSpec | None = specs.get(plan.list.name)
     if spec is None:
         return []

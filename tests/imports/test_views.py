@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -250,3 +249,18 @@ def test_the_home_page_links_to_imports_and_tokens_for_those_who_may(client, log
     page = client.get("/").text
     assert ('href="/imports/"' in page) == (role not in (Role.VIEWER, Role.REPORTING))
     assert ('href="/account/api-tokens"' in page) == (role != Role.VIEWER)
+
+
+def test_an_upload_over_the_size_limit_is_refused_and_leaves_nothing(db, client, login_as, app):
+    login_as(Role.OUTREACH)
+    folder = Path(app.instance_path) / "imports"
+    before = set(folder.iterdir()) if folder.exists() else set()
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = upload(client, [[f"P-{i}", "Name " * 20, "", "media"] for i in range(50)])
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = saved
+    assert response.status_code == 413
+    after = set(folder.iterdir()) if folder.exists() else set()
+    assert after == before
