@@ -57,7 +57,12 @@ def _identity(text: str, n: int) -> dict[str, Any]:
 
 
 def build_world(make_user: Callable[..., Any]) -> World:
+    from types import SimpleNamespace
+
+    from flask import g
+
     from crm.api.services import create_token
+    from crm.db import utcnow
     from crm.engagements.services import create_engagement
     from crm.followups.services import create_follow_up
     from crm.frameworks.services import create_framework
@@ -144,8 +149,17 @@ def build_world(make_user: Callable[..., Any]) -> World:
             {"scope": "contact", "granted": False, "on": TODAY, "method": "oral"},
             actor=world.viewer,
         )
+        # The refusal overridden, with a hostile reason (shown with the identity).
+        reason = f"{text} (reason {i})"
+        g.crm_session = SimpleNamespace(reauthenticated_at=utcnow())
+        try:
+            people.override_refusal(
+                person, {"scope": "contact", "on": TODAY, "reason": reason}, actor=world.viewer
+            )
+        finally:
+            g.pop("crm_session", None)
         world.people.append(person)
-        world.texts[("person", person.id)] = [text]
+        world.texts[("person", person.id)] = [text, reason]
 
     for i, text in enumerate(pack(120)):
         engagement = create_engagement(

@@ -254,10 +254,14 @@ def test_identities_and_their_conflict_pages_show_hostile_text_as_text(client, w
         use(client, world.viewer, language)
         walk = Walk(client, language)
         for person in world.people:
-            shown = world.shown("person", person)
-            reason = shown[0]
+            # the identity, and the reason of the overridden refusal
+            identity, override = world.shown("person", person)
+            shown = [identity]
+            reason = identity
             walk.check(
-                f"/people/{person.id}/identity", shown, data={"reason": reason, "purpose": "view"}
+                f"/people/{person.id}/identity",
+                [identity, override],
+                data={"reason": reason, "purpose": "view"},
             )
             page = walk.check(
                 f"/people/{person.id}/identity?purpose=edit",
