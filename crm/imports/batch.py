@@ -213,16 +213,16 @@ class EngagementBatch:
             row = {key: getattr(engagement, key) for key in _COLUMNS}
             row["created_at"] = row["updated_at"] = now
             rows.append(row)
-        ids = (
+        # No RETURNING: with sorted RETURNING some drivers insert row by row. The
+        # references are unique, so the new ids are read back by reference.
+        db.session.execute(insert(Engagement.__table__), rows)
+        table = Engagement.__table__
+        found = dict(
             db.session.execute(
-                insert(Engagement.__table__).returning(
-                    Engagement.__table__.c.id, sort_by_parameter_order=True
-                ),
-                rows,
-            )
-            .scalars()
-            .all()
+                select(table.c.ref, table.c.id).where(table.c.ref.in_([r["ref"] for r in rows]))
+            ).all()
         )
+        ids = [found[r["ref"]] for r in rows]
         groups, strategies, partners = [], [], []
         for engagement, new_id in zip(engagements, ids, strict=True):
             engagement.id = new_id
