@@ -227,8 +227,15 @@ def _chips(plan: exports.ExportPlan) -> list[str]:
     except ImportError:
         return []
     if plan.list.name == "report":
+        # The figure's name and the period in the reader's language, as the records
+        # page titles them (not the figure's key and ISO dates).
+        from crm.reports import texts
+        from crm.reports.counting import Period
+        from crm.reports.views import _figure_title
+
         figure = plan.filters
-        return [f"{figure['figure']}: {figure['from'].isoformat()} – {figure['to'].isoformat()}"]
+        period = Period(figure["from"], figure["to"])
+        return [f"{_figure_title(figure['figure'])}: {texts.period_label(period)}"]
     spec: ListSpec | None = specs.get(plan.list.name)
     if spec is None:
         return []
