@@ -11,7 +11,10 @@ Reuse these for the screens of your area:
         screenshot(page, "partners-list-ar-phone")
 
 `logged_in_page(role, lang, size)` signs a new user of that role in through the
-sign-in form; `browser_page(lang, size)` is a page nobody signed in on. Sizes are
+sign-in form; `browser_page(lang, size)` is a page nobody signed in on.
+`signed_in_page(role, lang, size)` is a page of the seeded database (`seeded`: the
+`crm demo` history and one record of each kind, `seeded.ids`), in a context of that
+role's seeded user kept for the session, faster when many pages are opened. Sizes are
 the keys of SIZES. `assert_page_ok` checks `<html lang dir>`, that nothing was
 logged as an error in the console or thrown by a script, and that no request
 left the app's origin.
@@ -136,6 +139,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def db() -> None:
+    """Replaces the suite's autouse `db` fixture here. That one swaps the shared
+    `db.session` for a session on the suite's own database, rolled back after each
+    test: the live server's threads would read and write there, not in their SQLite
+    file, and what a session-scoped fixture seeds would vanish after the first test."""
+
+
 # --- the browser --------------------------------------------------------------------
 
 
@@ -189,6 +200,32 @@ def _watch(page: Any) -> Watch:
         raise AssertionError("this page was not made by browser_page/logged_in_page") from None
 
 
+def new_context(chromium: Any, lang: str, size: str) -> Any:
+    """A browser context whose Accept-Language asks for `lang`, at a SIZES size."""
+    width, height = SIZES[size]
+    phone = size == "phone"
+    context = chromium.new_context(
+        viewport={"width": width, "height": height},
+        locale=BROWSER_LOCALES[lang],
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def watched_page(context: Any, origin: str) -> Any:
+    """A new page of `context`, watched for errors and requests to other origins."""
+    page = context.new_page()
+    watch = Watch(origin)
+    page.on("console", watch.on_console)
+    page.on("pageerror", watch.on_page_error)
+    page.on("request", watch.on_request)
+    _WATCHES[id(page)] = watch
+    return page
+
+
 @pytest.fixture
 def browser_page(chromium: Any, live_server: LiveServer) -> Iterator[Callable[..., Any]]:
     """browser_page(lang="ar", size="desktop"): a new page in a new browser context
@@ -196,24 +233,9 @@ def browser_page(chromium: Any, live_server: LiveServer) -> Iterator[Callable[..
     contexts: list[Any] = []
 
     def make(lang: str = "ar", size: str = "desktop") -> Any:
-        width, height = SIZES[size]
-        phone = size == "phone"
-        context = chromium.new_context(
-            viewport={"width": width, "height": height},
-            locale=BROWSER_LOCALES[lang],
-            is_mobile=phone,
-            has_touch=phone,
-            device_scale_factor=2 if phone else 1,
-        )
-        context.set_default_timeout(10_000)
+        context = new_context(chromium, lang, size)
         contexts.append(context)
-        page = context.new_page()
-        watch = Watch(live_server.url)
-        page.on("console", watch.on_console)
-        page.on("pageerror", watch.on_page_error)
-        page.on("request", watch.on_request)
-        _WATCHES[id(page)] = watch
-        return page
+        return watched_page(context, live_server.url)
 
     yield make
     for context in contexts:
@@ -235,6 +257,211 @@ def logged_in_page(browser_page: Callable[..., Any], live_server: LiveServer) ->
         return page
 
     return make
+
+
+# --- seeded records and signed-in pages -----------------------------------------------
+
+ROLES = ("admin", "outreach", "focal_point", "reporting", "viewer")
+# The people signed in through these tests; Arabic readers get Arabic names, so a page
+# shows what it will show them.
+NAMES = {
+    "ar": {
+        "admin": "هالة المدير",
+        "outreach": "ريم الخطيب",
+        "focal_point": "سامر العلي",
+        "reporting": "نور الحلبي",
+        "viewer": "عمر الشامي",
+    },
+    "en": {
+        "admin": "Hala Admin",
+        "outreach": "Rim Khatib",
+        "focal_point": "Samer Ali",
+        "reporting": "Nour Halabi",
+        "viewer": "Omar Shami",
+    },
+}
+
+
+@dataclass
+class Seeded:
+    """What the seeded database holds: one record of each kind to open (``ids``) and
+    the signed-in users, one per role and language (``users[(role, lang)]``)."""
+
+    ids: dict[str, Any]
+    users: dict[tuple[str, str], Any]
+
+
+@pytest.fixture(scope="session")
+def seeded(live_server: LiveServer) -> Seeded:
+    """The demonstration history of `crm demo` (partners, frameworks, engagements,
+    people, follow-ups and reports since 2018, all made through the areas' services),
+    plus what it lacks: a contact person, a person with an identity who refused to be
+    contacted, follow-ups assigned to the signed-in users, and those users."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
+
+    from crm import demo
+    from crm.api.services import create_token
+    from crm.auth.models import User
+    from crm.engagements.models import Engagement, EngagementPerson
+    from crm.extensions import db
+    from crm.followups.services import create_follow_up
+    from crm.frameworks.models import Framework, FrameworkPartner
+    from crm.partners.models import Partner
+    from crm.partners.services import create_contact
+    from crm.people.services import create_person, record_consent
+
+    users = {
+        (role, lang): live_server.create_user(role, lang=lang, name=NAMES[lang][role])
+        for lang in ("ar", "en")
+        for role in ROLES
+    }
+    with live_server.app.app_context():
+        demo.build()
+        actor = db.session.execute(select(User).where(User.email == demo.DEMO_EMAIL)).scalar_one()
+        # The most linked records make the fullest record pages.
+        amended = aliased(Framework)
+        framework = db.session.execute(
+            select(Framework)
+            .join(amended, amended.amends_id == Framework.id)
+            .where(Framework.archived_at.is_(None))
+            .group_by(Framework.id)
+            .order_by(func.count().desc(), Framework.id)
+            .limit(1)
+        ).scalar_one()
+        partner = db.session.execute(
+            select(Partner)
+            .join(FrameworkPartner, FrameworkPartner.partner_id == Partner.id)
+            .where(Partner.confidential.is_(False), Partner.archived_at.is_(None))
+            .group_by(Partner.id)
+            .order_by(func.count().desc(), Partner.id)
+            .limit(1)
+        ).scalar_one()
+        engagement_id = db.session.execute(
+            select(EngagementPerson.engagement_id)
+            .group_by(EngagementPerson.engagement_id)
+            .order_by(func.count().desc(), EngagementPerson.engagement_id)
+            .limit(1)
+        ).scalar_one()
+        engagement = db.session.get(Engagement, engagement_id)
+        contact = create_contact(
+            partner,
+            {
+                "name_ar": "ليلى حداد",
+                "name_en": "Layla Haddad",
+                "role": "Coordinator",
+                "email": "layla.haddad@example.org",
+                "phone": "+49 30 1234567",
+            },
+            actor=actor,
+        )
+        person = create_person(
+            {
+                "sex": "female",
+                "age_band": "30_44",
+                "governorate_of_origin": "homs",
+                "current_country": "DE",
+                "victim_groups": ["missing_disappeared"],
+                "name_ar": "سلمى الحورانية",
+                "name_en": "Salma Hourani",
+                "phone": "+49 30 7654321",
+                "consent_on": date(2024, 2, 1),
+                "consent_method": "written",
+                "consent_language": "ar",
+            },
+            actor=actor,
+        )
+        record_consent(
+            person,
+            {
+                "scope": "contact",
+                "granted": False,
+                "on": date(2024, 5, 1),
+                "method": "oral",
+                "language": "ar",
+            },
+            actor=actor,
+        )
+        today = date.today()
+        follow_ups = []
+        for lang in ("ar", "en"):
+            for subject, title, days in (
+                ({"engagement_id": engagement.id}, "إرسال محضر الاجتماع إلى الرابطة", -3),
+                ({"framework_id": framework.id}, "Prepare the renewal of the memorandum", 0),
+                ({"partner_id": partner.id}, "الاتصال بالشريك لتحديد موعد الزيارة", 12),
+            ):
+                follow_ups.append(
+                    create_follow_up(
+                        {
+                            **subject,
+                            "title": title,
+                            "due_on": today + timedelta(days=days),
+                            "assignee_id": users[("outreach", lang)].id,
+                        },
+                        actor=actor,
+                    )
+                )
+        for lang in ("ar", "en"):
+            create_token(
+                db.session.get(User, users[("outreach", lang)].id),
+                {"name": "Reporting spreadsheet", "scope": "read"},
+                actor=db.session.get(User, users[("admin", lang)].id),
+            )
+        db.session.commit()
+        ids = {
+            "partner_id": partner.id,
+            "contact_id": contact.id,
+            "framework_id": framework.id,
+            "engagement_id": engagement.id,
+            "person_id": person.id,
+            "follow_up_id": follow_ups[0].id,
+            "user_id": actor.id,
+        }
+    return Seeded(ids, users)
+
+
+@pytest.fixture(scope="session")
+def signed_in_contexts(chromium: Any) -> Iterator[dict[tuple[str, str, str], Any]]:
+    """The browser contexts of the seeded users, one per (role, lang, size), kept for
+    the whole session: each signs in once, then every test opens a page in it."""
+    contexts: dict[tuple[str, str, str], Any] = {}
+    yield contexts
+    for context in contexts.values():
+        context.close()
+
+
+@pytest.fixture
+def signed_in_page(
+    chromium: Any,
+    live_server: LiveServer,
+    seeded: Seeded,
+    signed_in_contexts: dict[tuple[str, str, str], Any],
+) -> Iterator[Callable[..., Any]]:
+    """signed_in_page(role, lang="ar", size="desktop"): a new page of the seeded user
+    of that role and language (who signed in through the form in this context)."""
+    pages: list[Any] = []
+
+    def make(role: str, lang: str = "ar", size: str = "desktop") -> Any:
+        user = seeded.users[(role, lang)]
+        context = signed_in_contexts.get((role, lang, size))
+        if context is None:
+            context = new_context(chromium, lang, size)
+            first = watched_page(context, live_server.url)
+            sign_in(first, user.email, PASSWORD)
+            _WATCHES.pop(id(first), None)
+            first.close()
+            signed_in_contexts[(role, lang, size)] = context
+        page = watched_page(context, live_server.url)
+        page.crm_user = user
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        _WATCHES.pop(id(page), None)
+        page.close()
 
 
 # --- helpers for tests --------------------------------------------------------------
@@ -289,9 +516,15 @@ def text_side(page: Any, selector: str) -> str:
     return "right" if box["gapRight"] < box["gapLeft"] else "left"
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot to tests/browser/screenshots/<name>.png."""
+def screenshot(page: Any, name: str, *, max_height: int | None = None) -> Path:
+    """Save a full-page screenshot to tests/browser/screenshots/<name>.png; with
+    `max_height` (CSS pixels), only the top of a longer page (a long list on a phone
+    takes a second to capture whole, and its first screens show its layout)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    options: dict[str, Any] = {"path": str(path), "full_page": True}
+    if max_height and page.evaluate("document.documentElement.scrollHeight") > max_height:
+        width = page.viewport_size["width"]
+        options["clip"] = {"x": 0, "y": 0, "width": width, "height": max_height}
+    page.screenshot(**options)
     return path
