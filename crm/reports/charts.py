@@ -184,13 +184,11 @@ def column_chart(
         group_start = margin + i * group_width
         inner = (group_width - column_width * len(series)) / 2
         body.append("<g>")
-        body.append(
-            f"<title>{escape(category)}: "
-            + escape(
-                "; ".join(f"{s.label} {format_number(values[i][j])}" for j, s in enumerate(series))
-            )
-            + "</title>"
+        summary = "; ".join(
+            f"{s.label} {format_number(values[i][j])}" for j, s in enumerate(series)
         )
+        # str(): adding a plain string to Markup would escape the <title> tags.
+        body.append(f"<title>{escape(category)!s}: {escape(summary)!s}</title>")
         for j, s in enumerate(series):
             value = values[i][j]
             h = plot_height * value / top

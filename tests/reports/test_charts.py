@@ -63,4 +63,4 @@ def test_year_columns_run_in_reading_order(app):
 
     assert year_x(ltr, "2023") < year_x(ltr, "2024")
     assert year_x(rtl, "2023") > year_x(rtl, "2024")
-    assert "2024: Frameworks 100; Engagements 22" in ltr
+    assert "<title>2024: Frameworks 100; Engagements 22</title>" in ltr
