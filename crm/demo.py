@@ -568,7 +568,7 @@ class Builder:
                 partner = rng.choice(self.partners["state"])
                 title_en, title_ar = (
                     f"Briefing for {partner.name_en}",
-                    f"إحاطة لـ{partner.name_ar}",
+                    f"إحاطة مقدّمة إلى {partner.name_ar}",
                 )
                 kind = "briefing"
             elif category == "civil_society":
@@ -792,17 +792,17 @@ _ENGAGEMENT_TITLES = {
     "meeting": ("Meeting with {group} in {city}", "اجتماع مع {group} في {city}"),
     "workshop": (
         "Workshop for {group} on universal jurisdiction, {city}",
-        "ورشة عمل لـ{group} حول الولاية القضائية العالمية، {city}",
+        "ورشة عمل {for_group} حول الولاية القضائية العالمية، {city}",
     ),
     "briefing": (
         "Briefing for {group} on the Mechanism's work, {city}",
-        "إحاطة لـ{group} حول عمل الآلية، {city}",
+        "إحاطة {for_group} حول عمل الآلية، {city}",
     ),
     "field_visit": ("Field visit to {group} in {city}", "زيارة ميدانية إلى {group} في {city}"),
     "platform_meeting": ("Lausanne Platform meeting with {group}", "اجتماع منصة لوزان مع {group}"),
     "webinar": (
         "Webinar for {group}: how the Mechanism works with victims",
-        "ندوة عبر الإنترنت لـ{group}: كيف تعمل الآلية مع الضحايا",
+        "ندوة عبر الإنترنت {for_group}: كيف تعمل الآلية مع الضحايا",
     ),
 }
 _GROUP_WORDS = {
@@ -821,7 +821,11 @@ def _engagement_title(
     en, ar = _ENGAGEMENT_TITLES[kind]
     group_en, group_ar = _GROUP_WORDS[groups[0]]
     city_en, city_ar = CITIES.get(country, ("", ""))
-    return en.format(group=group_en, city=city_en), ar.format(group=group_ar, city=city_ar)
+    # The preposition لِـ joins the word, and لِـ + الـ is written لل.
+    for_group = "لل" + group_ar[2:] if group_ar.startswith("ال") else "ل" + group_ar
+    return en.format(group=group_en, city=city_en), ar.format(
+        group=group_ar, for_group=for_group, city=city_ar
+    )
 
 
 def _cycle(items: list[Any], n: int, start: int = 0) -> list[Any]:
