@@ -64,6 +64,14 @@ def upgrade_schema() -> None:
     upgrade()
 
 
+def ensure_schema() -> None:
+    """On a fresh installation, create the schema before the first command needs it."""
+    from sqlalchemy import inspect
+
+    if not inspect(db.engine).has_table("users"):
+        upgrade_schema()
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -114,6 +122,7 @@ def users_create(
     from crm.auth.services import create_user
     from crm.errors import ValidationError
 
+    ensure_schema()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

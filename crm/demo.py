@@ -920,8 +920,10 @@ def build(today: date | None = None) -> Summary:
 @localized
 def demo_command() -> None:
     """Fill an empty database with a bilingual demonstration history (2018 to today)."""
+    from crm.cli import ensure_schema
     from crm.reports.counting import Period, report
 
+    ensure_schema()
     if not database_is_empty():
         fail(_("The database is not empty: crm demo only fills an empty database."))
     with unit_of_work():
