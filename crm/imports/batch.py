@@ -23,13 +23,17 @@ through ``update_engagement`` like any other.
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from crm.audit import services as audit
 from crm.audit.models import AuditEntry
@@ -128,6 +132,48 @@ def build_record(cleaner: engagement_services._Cleaner, created_by_id: int | Non
     return record
 
 
+class LowerRefs:
+    """Lower-cased references in a temporary SQLite file."""
+
+    def __init__(self) -> None:
+        handle, name = tempfile.mkstemp(prefix="crm-import-existing-", suffix=".sqlite")
+        os.close(handle)
+        self.path = Path(name)
+        self.db = sqlite3.connect(name)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE refs (key TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    @classmethod
+    def of_table(cls) -> LowerRefs:
+        """The references of the engagements on record, streamed in batches."""
+        refs = cls()
+        result = db.session.execute(
+            select(Engagement.ref).execution_options(yield_per=10_000)
+        ).scalars()
+        for part in result.partitions():
+            refs.db.executemany(
+                "INSERT OR IGNORE INTO refs VALUES (?)", ((r.lower(),) for r in part)
+            )
+        return refs
+
+    def among(self, keys: set[str]) -> set[str]:
+        found: set[str] = set()
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            part = ordered[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(
+                row[0]
+                for row in self.db.execute(f"SELECT key FROM refs WHERE key IN ({marks})", part)  # noqa: S608 (placeholders only)
+            )
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
+
+
 class EngagementBatch:
     """Collects new engagement rows and writes them a batch at a time."""
 
@@ -135,6 +181,7 @@ class EngagementBatch:
         self.importer = importer
         self.size = size
         self.pending: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+        self.existing: LowerRefs | None = None
 
     def add(self, number: int, values: dict[str, Any], raw: dict[str, str]) -> None:
         self.pending.append((number, values, raw))
@@ -142,7 +189,15 @@ class EngagementBatch:
             self.flush()
 
     def finish(self) -> None:
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.existing is not None:
+            self.existing.close()
+            self.existing = None
 
     def _partners(self) -> dict[str, Partner]:
         refs: set[str] = set()
@@ -159,13 +214,17 @@ class EngagementBatch:
 
     def _taken(self) -> set[str]:
         """References of the batch already on record, case-insensitively (as the
-        service compares them)."""
-        lowered = sorted({values["ref"].lower() for _n, values, _r in self.pending})
-        return set(
-            db.session.execute(
-                select(func.lower(Engagement.ref)).where(func.lower(Engagement.ref).in_(lowered))
-            ).scalars()
-        )
+        service compares them).
+
+        The records that existed before the import are read once, their
+        lower-cased references kept in a temporary SQLite file (constant memory);
+        the ones this import adds are the file's own references, which the
+        importer checks for repeats already. A query per batch would scan the
+        whole table (no index holds lower(ref)) and slow a long import down.
+        """
+        if self.existing is None:
+            self.existing = LowerRefs.of_table()
+        return self.existing.among({values["ref"].lower() for _n, values, _r in self.pending})
 
     def flush(self) -> None:
         if not self.pending:
@@ -213,16 +272,15 @@ class EngagementBatch:
             row = {key: getattr(engagement, key) for key in _COLUMNS}
             row["created_at"] = row["updated_at"] = now
             rows.append(row)
-        # No RETURNING: with sorted RETURNING some drivers insert row by row. The
-        # references are unique, so the new ids are read back by reference.
-        db.session.execute(insert(Engagement.__table__), rows)
+        # No RETURNING (with it some drivers insert row by row): the references
+        # are unique, so the new ids are read back by reference, through the index.
+        from crm.imports.services import by_index
+
         table = Engagement.__table__
-        found = dict(
-            db.session.execute(
-                select(table.c.ref, table.c.id).where(table.c.ref.in_([r["ref"] for r in rows]))
-            ).all()
-        )
-        ids = [found[r["ref"]] for r in rows]
+        db.session.execute(insert(table), rows)
+        refs = [r["ref"] for r in rows]
+        found = dict(by_index(select(table.c.ref, table.c.id).where(table.c.ref.in_(refs))))
+        ids = [found[ref] for ref in refs]
         groups, strategies, partners = [], [], []
         for engagement, new_id in zip(engagements, ids, strict=True):
             engagement.id = new_id

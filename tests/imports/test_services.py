@@ -443,3 +443,17 @@ def test_the_command_line_actor_may_import_without_an_account(db, import_file, t
         .all()
     )
     assert actors == [None, None]
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_a_reference_taken_in_another_case_is_refused_on_both_paths(
+    db, importer, import_file, two_partners, make_engagement, batch
+):
+    make_engagement(ref="E-CASE")
+    db.session.commit()
+    rows = engagement_rows()
+    rows[0][0] = "e-case"
+    result = Importer("engagements", actor=importer, batch=batch).run(
+        import_file(ENGAGEMENT_HEADER, rows)
+    )
+    assert texts(result) == ["row 2, column ref: Another engagement has this reference."]
