@@ -341,6 +341,7 @@ def _export_xlsx(
     purpose: str | None,
 ) -> Any:
     path = exports.temporary_path(".xlsx")
+    who = f"{actor.name} <{actor.email}>"
     try:
         with force_locale(language):
             about_title = _("About")
@@ -354,14 +355,14 @@ def _export_xlsx(
                 about_rows=lambda count: _about(plan, purpose, when, count),
                 about_title=about_title,
                 properties={
-                    "creator": f"{actor.name} <{actor.email}>",
-                    "lastModifiedBy": f"{actor.name} <{actor.email}>",
+                    "creator": who,
+                    "lastModifiedBy": who,
                     "created": when.astimezone(UTC).replace(tzinfo=None),
                     "modified": when.astimezone(UTC).replace(tzinfo=None),
                     "title": title,
                     "description": _(
                         "Exported by %(name)s on %(when)s (UTC).",
-                        name=f"{actor.name} <{actor.email}>",
+                        name=who,
                         when=when.strftime("%Y-%m-%d %H:%M"),
                     ),
                 },
