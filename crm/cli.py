@@ -68,7 +68,7 @@ def ensure_schema() -> None:
     """On a fresh installation, create the schema before the first command needs it."""
     from sqlalchemy import inspect
 
-    if not inspect(db.engine).has_table("users"):
+    if not inspect(db.session.connection()).has_table("users"):
         upgrade_schema()
 
 
