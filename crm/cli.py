@@ -68,7 +68,9 @@ def ensure_schema() -> None:
     """On a fresh installation, create the schema before the first command needs it."""
     from sqlalchemy import inspect
 
-    if not inspect(db.session.connection()).has_table("users"):
+    fresh = not inspect(db.session.connection()).has_table("users")
+    if fresh:
+        db.session.rollback()  # Alembic works on its own connection
         upgrade_schema()
 
 

@@ -68,3 +68,39 @@ def test_console_script_answers_help():
     assert done.returncode == 0
     for command in ("serve", "db", "users", "audit"):
         assert command in done.stdout
+
+
+def test_users_create_on_a_fresh_installation_makes_the_schema(tmp_path):
+    """The README's first run: no `crm serve` yet, no database file yet."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    if os.environ.get("CRM_TEST_DATABASE_URL"):
+        pytest.skip("the default database is SQLite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env.update(CRM_INSTANCE_PATH=str(tmp_path), CRM_LANG="en")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from crm.cli import main; main()",
+            "users",
+            "create",
+            "first@example.org",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="Pomegranate-Season-In-Homs-3\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Created the account first@example.org" in done.stdout
+    assert (tmp_path / "crm.sqlite").exists()
