@@ -18,3 +18,21 @@ def test_signed_in_user_sees_home(client, login_as):
     page = client.get("/")
     assert page.status_code == 200
     assert user.name in page.text
+
+
+def test_lists_offer_an_export_of_what_they_show(client, login_as):
+    login_as("outreach")
+    page = client.get("/partners/?type=syrian_cso")
+    assert "/exports/partners?" in page.text and "type=syrian_cso" in page.text
+    assert "/exports/frameworks" in client.get("/frameworks/").text
+    assert "/exports/engagements" in client.get("/engagements/").text
+
+
+def test_viewer_is_not_offered_exports(client, login_as):
+    login_as("viewer")
+    assert "/exports/" not in client.get("/partners/").text
+
+
+def test_account_page_links_to_api_tokens(client, login_as):
+    login_as("outreach")
+    assert "/account/api-tokens" in client.get("/account").text
