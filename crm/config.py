@@ -101,6 +101,9 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
                 path,
             )
             app.config["DATA_KEY"] = value
+    # Served over HTTPS (behind a TLS proxy): the session cookie never travels in clear.
+    if str(app.config["BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     else:

@@ -97,3 +97,21 @@ def test_sqlite_connections_are_configured(app, db):
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+
+
+def test_session_cookie_is_secure_when_served_over_https(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_BASE_URL", "https://crm.example.org")
+    app = _app(tmp_path, SECRET_KEY="x" * 48)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_cookie_flags_on_a_real_response(client, make_user):
+    from tests.conftest import TEST_PASSWORD
+
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert not any("remember_token" in c for c in response.headers.getlist("Set-Cookie"))
