@@ -37,6 +37,13 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     from crm.config import configure as load_settings
 
     load_settings(app, config)
+    if app.config["PROXY_COUNT"]:
+        # Behind a TLS proxy: the client's own address (for sign-in throttling and
+        # the audit trail) and scheme (for HSTS) come from the proxy's headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -23,6 +23,7 @@ ENVIRONMENT_SETTINGS = {
     "CRM_ALERT_WINDOW_DAYS": "ALERT_WINDOW_DAYS",
     "CRM_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "CRM_BASE_URL": "BASE_URL",
+    "CRM_PROXY_COUNT": "PROXY_COUNT",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -47,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "BASE_URL": "http://127.0.0.1:5000",
     "PRODUCTION": False,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+    "PROXY_COUNT": 0,
 }
 
 
@@ -74,7 +77,7 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
-    for key in ("ALERT_WINDOW_DAYS", "MAX_UPLOAD_MB"):
+    for key in ("ALERT_WINDOW_DAYS", "MAX_UPLOAD_MB", "PROXY_COUNT"):
         app.config[key] = int(app.config[key])
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 

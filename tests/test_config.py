@@ -115,3 +115,26 @@ def test_cookie_flags_on_a_real_response(client, make_user):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert not any("remember_token" in c for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_behind_a_proxy_the_client_address_comes_from_its_header(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_PROXY_COUNT", "1")
+    app = _app(tmp_path, SECRET_KEY="x" * 48)
+    seen = {}
+
+    from crm.security import public
+
+    @app.get("/_probe")
+    @public
+    def probe():
+        from flask import request
+
+        seen["addr"], seen["secure"] = request.remote_addr, request.is_secure
+        return ""
+
+    app.test_client().get(
+        "/_probe",
+        headers={"X-Forwarded-For": "203.0.113.50", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert seen == {"addr": "203.0.113.50", "secure": True}

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from crm.auth import bp
@@ -46,9 +47,10 @@ def login() -> Any:
         throttle = auth.check_throttle(form.email.data, address)
         if throttle.blocked:
             form.form_errors.append(
-                _(
-                    "Too many failed attempts. Try again in %(minutes)s minutes.",
-                    minutes=throttle.retry_minutes,
+                ngettext(
+                    "Too many failed attempts. Try again in %(num)d minute.",
+                    "Too many failed attempts. Try again in %(num)d minutes.",
+                    throttle.retry_minutes,
                 )
             )
             status = 429
