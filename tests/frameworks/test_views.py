@@ -361,3 +361,11 @@ def test_every_screen_renders_in_arabic(
         assert page.status_code == 200, url
         assert '<html lang="ar" dir="rtl">' in page.text, url
         assert heading in page.text, url
+
+
+def test_framework_page_lists_its_open_follow_ups(client, login_as, make_framework, make_follow_up):
+    login_as("outreach")
+    framework = make_framework()
+    make_follow_up(framework_id=framework.id, title="Send the signed copy")
+    page = client.get(f"/frameworks/{framework.id}")
+    assert "Open follow-ups" in page.text and "Send the signed copy" in page.text
