@@ -24,6 +24,7 @@ ENVIRONMENT_SETTINGS = {
     "CRM_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "CRM_BASE_URL": "BASE_URL",
     "CRM_PROXY_COUNT": "PROXY_COUNT",
+    "CRM_TIMEZONE": "TIMEZONE",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -50,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "PRODUCTION": False,
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
     "PROXY_COUNT": 0,
+    # The organisation's time zone: what "today" means (a user may choose their own).
+    "TIMEZONE": "Europe/Zurich",
 }
 
 
@@ -79,6 +82,12 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
 
     for key in ("ALERT_WINDOW_DAYS", "MAX_UPLOAD_MB", "PROXY_COUNT"):
         app.config[key] = int(app.config[key])
+    from crm.clock import valid_zone
+
+    if not valid_zone(app.config.get("TIMEZONE")):
+        raise RuntimeError(
+            f"CRM_TIMEZONE={app.config.get('TIMEZONE')!r} is not a time zone such as Europe/Zurich"
+        )
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 
     instance = Path(app.instance_path)

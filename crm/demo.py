@@ -29,6 +29,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from crm import clock
 from crm.cli import fail, localized, unit_of_work
 
 SEED = 2016
@@ -881,7 +882,7 @@ def build(today: date | None = None) -> Summary:
         },
         actor=None,
     )
-    builder = Builder(actor, today or date.today())
+    builder = Builder(actor, today or clock.today())
     builder.summary.password = password
     builder.build_partners()
     frameworks = builder.build_frameworks()

@@ -119,8 +119,11 @@ def format_date(value: date | datetime | None, fmt: str = "medium") -> str:
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
+    from crm.clock import zone_for
+
+    # Stored UTC, shown in the reader's zone (their own, else the organisation's).
     return _digits(
-        babel_dates.format_datetime(value, format=fmt, tzinfo="UTC", locale=_format_locale())
+        babel_dates.format_datetime(value, format=fmt, tzinfo=zone_for(), locale=_format_locale())
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from crm.reports import counting
+
 TEXT = "text"
 CODE = "code"
 DATE = "date"
@@ -186,7 +188,7 @@ def framework_json(framework: Any, actor: Any) -> dict[str, Any]:
             else None
         ),
         "amendment_kind": _plain(framework.amendment_kind),
-        "concluded": bool(framework.is_concluded),
+        "concluded": counting.framework_counts(framework.id),
         "confidential": bool(framework.confidential),
         "partners": partners,
         "hidden_partners": hidden,

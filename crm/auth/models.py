@@ -22,6 +22,8 @@ class User(TimestampMixin, db.Model):
     role: Mapped[Role] = mapped_column(code_enum(Role))
     locale: Mapped[str] = mapped_column(String(8), default="ar")
     digits: Mapped[str] = mapped_column(String(8), default="latn")
+    # An IANA zone (Asia/Damascus) the user chose; None: the organisation's zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, false, func, select
 from sqlalchemy.orm import Session
 
+from crm import clock
 from crm.audit.models import AuditEntry
 from crm.audit.services import record
 from crm.auth.models import User
@@ -94,9 +95,10 @@ TOO_LARGE = _l("This number is too large.")
 BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
 
 
-def today() -> date:
-    """The date against which "in the future" is judged (UTC)."""
-    return utcnow().date()
+def today(user: Any = None) -> date:
+    """The date against which "in the future" is judged: today in the user's zone,
+    else the organisation's (``crm.clock``)."""
+    return clock.today(user)
 
 
 # --- reading values ----------------------------------------------------------------
@@ -372,7 +374,7 @@ class _Cleaner:
         if (
             start
             and self.current("status") == EngagementStatus.HELD
-            and start > today()
+            and start > today(self.actor)
             and "start_date" not in self.errors
         ):
             self.error(

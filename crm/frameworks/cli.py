@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask_babel import ngettext
 
+from crm import clock
 from crm.cli import fail, localized, unit_of_work
 from crm.frameworks import bp
 from crm.i18n import format_number
@@ -26,7 +27,7 @@ def alerts_command(window_days: int | None, today: str | None) -> None:
     from crm.frameworks.services import raise_framework_alerts
 
     try:
-        day = date.fromisoformat(today) if today else date.today()
+        day = date.fromisoformat(today) if today else clock.today()
     except ValueError:
         fail("--today: YYYY-MM-DD", 2)
         return

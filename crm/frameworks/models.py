@@ -9,7 +9,6 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.codes import (
-    CONCLUDED_STATUSES,
     AmendmentKind,
     FrameworkStatus,
     Instrument,
@@ -69,14 +68,6 @@ class Framework(RecordMixin, db.Model):
         back_populates="framework", order_by="FrameworkDocument.id"
     )
     responsible: Mapped[User | None] = relationship(foreign_keys=[responsible_id])
-
-    @property
-    def is_concluded(self) -> bool:
-        return (
-            self.status in CONCLUDED_STATUSES
-            and self.signed_on is not None
-            and self.amends_id is None
-        )
 
     @property
     def effective_date(self) -> date | None:

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, event, false, select
 from sqlalchemy.orm import Session
 
+from crm import clock
 from crm.audit.services import record
 from crm.auth.models import User
 from crm.codes import (
@@ -48,6 +49,7 @@ from crm.partners import values as v
 from crm.partners.models import Partner
 from crm.partners.records import check_version, has_control_characters, next_ref, touch_and_flush
 from crm.partners.services import MSG_YES_NO, can_see_confidential, check_ref, read_fields
+from crm.reports import counting
 from crm.search import matches, search_text
 from crm.security import Permission
 
@@ -221,10 +223,7 @@ def _validate(
         if framework is not None and amends_id == framework.id:
             _add(errors, "amends_id", MSG_AMENDS_SELF)
         elif (
-            target is None
-            or not target.can_view(actor)
-            or target.is_archived
-            or not target.is_concluded
+            target is None or not target.can_view(actor) or not counting.framework_counts(target.id)
         ):
             _add(errors, "amends_id", MSG_AMENDS)
         elif framework is not None and framework.amendments:
@@ -451,7 +450,7 @@ def framework_query(
         stmt = stmt.where(Framework.title_ar.is_(None) | Framework.title_en.is_(None))
     alert = filters.get("alert")
     if alert:
-        today = today or date.today()
+        today = today or clock.today()
         horizon = today + timedelta(days=int(current_app.config["ALERT_WINDOW_DAYS"]))
         stmt = stmt.where(_alert_condition(alert, today, horizon))
     if filters.get("ids") is not None:
@@ -481,13 +480,30 @@ _REVIEW_STATUSES = (
 
 
 def _alert_condition(kind: str, today: date, horizon: date) -> Any:
+    """Expiry alerts read the *effective* expiry (domain.md: the latest concluded
+    extension or renewal signed by today, else the framework's own date) and are
+    raised on the framework itself, never on its extensions."""
     if kind == "expiry":
-        return Framework.status.in_(_EXPIRY_STATUSES) & Framework.expires_on.between(today, horizon)
+        expiry = counting.effective_expiry(today)
+        return (
+            Framework.status.in_(_EXPIRY_STATUSES)
+            & Framework.amends_id.is_(None)
+            & expiry.between(today, horizon)
+        )
     if kind == "review":
         return Framework.status.in_(_REVIEW_STATUSES) & (Framework.next_review_on <= horizon)
     if kind == "expired_in_force":
-        return (Framework.status == FrameworkStatus.IN_FORCE) & (Framework.expires_on < today)
+        expiry = counting.effective_expiry(today)
+        return (
+            (Framework.status == FrameworkStatus.IN_FORCE)
+            & Framework.amends_id.is_(None)
+            & (expiry < today)
+        )
     return false()
+
+
+def _alert_dates(kind: str, today: date) -> Any:
+    return Framework.next_review_on if kind == "review" else counting.effective_expiry(today)
 
 
 @dataclass
@@ -497,6 +513,11 @@ class Alerts:
     expired_in_force: list[Framework] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     window_days: int = 90
+    # (kind, framework id) -> the date the alert is about (effective expiry or review)
+    dates: dict[tuple[str, int], date] = field(default_factory=dict)
+
+    def date_of(self, kind: str, framework: Framework) -> date | None:
+        return self.dates.get((kind, framework.id))
 
     @property
     def total(self) -> int:
@@ -508,23 +529,23 @@ def framework_alerts(
 ) -> Alerts:
     """Frameworks the actor may see that expire or are due for review within the
     window, and those past their expiry date whose status still says in force."""
-    today = today or date.today()
+    today = today or clock.today()
     window = (
         window_days if window_days is not None else int(current_app.config["ALERT_WINDOW_DAYS"])
     )
     horizon = today + timedelta(days=window)
     base = framework_query({"amendments": "include"}, actor=actor)
-    order = {
-        "expiry": Framework.expires_on,
-        "review": Framework.next_review_on,
-        "expired_in_force": Framework.expires_on,
-    }
     found = Alerts(window_days=window)
     for kind in ALERT_KINDS:
         stmt = base.where(_alert_condition(kind, today, horizon))
         found.counts[kind] = count_rows(stmt)
-        stmt = stmt.order_by(order[kind], Framework.id).limit(limit)
-        setattr(found, kind, list(db.session.execute(stmt).scalars()))
+        when = _alert_dates(kind, today)
+        rows = db.session.execute(
+            stmt.add_columns(when).order_by(when, Framework.id).limit(limit)
+        ).all()
+        setattr(found, kind, [row[0] for row in rows])
+        for framework, day in rows:
+            found.dates[(kind, framework.id)] = v.to_date(day)
     return found
 
 
@@ -557,7 +578,7 @@ def raise_framework_alerts(
     reason and the date, so running this again (daily, from cron) adds nothing; a
     new expiry or review date raises a new one.
     """
-    today = today or date.today()
+    today = today or clock.today()
     window = (
         window_days if window_days is not None else int(current_app.config["ALERT_WINDOW_DAYS"])
     )
@@ -565,13 +586,12 @@ def raise_framework_alerts(
     candidates: list[tuple[str, Framework, date]] = []
     for kind in ALERT_KINDS:
         stmt = (
-            select(Framework)
+            select(Framework, _alert_dates(kind, today))
             .where(Framework.archived_at.is_(None), _alert_condition(kind, today, horizon))
             .order_by(Framework.id)
         )
-        for framework in db.session.execute(stmt).scalars():
-            when = framework.next_review_on if kind == "review" else framework.expires_on
-            candidates.append((kind, framework, when))
+        for framework, when in db.session.execute(stmt).all():
+            candidates.append((kind, framework, v.to_date(when)))
     keys = {
         f"framework:{fw.id}:{kind}:{when.isoformat()}": (kind, fw, when)
         for kind, fw, when in candidates

@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func
 
+from crm import clock
 from crm.codes import CONCLUDED_STATUSES, AmendmentKind, FrameworkStatus, Instrument, PartnerType
 from crm.errors import ConflictError, NotFound, ValidationError
 from crm.frameworks import bp
@@ -203,7 +204,7 @@ def view(framework_id: int) -> Any:
         and framework.can_edit(current_user)
         and not framework.is_archived,
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -426,7 +427,7 @@ def alerts() -> Any:
 def alerts_raise() -> Any:
     """Raise the follow-ups now (a daily `crm frameworks alerts` does it too)."""
     if ConfirmForm().validate_on_submit():
-        created = svc.raise_framework_alerts(date.today())
+        created = svc.raise_framework_alerts(clock.today())
         flash(
             ngettext(
                 "%(count)s follow-up raised.",

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm import clock
 from crm.audit.models import AuditEntry
 from crm.auth.models import User
 from crm.db import utcnow
@@ -31,7 +32,7 @@ def has_control_characters(value: str) -> bool:
 
 def next_ref(model: Any, prefix: str, *, today: date | None = None) -> str:
     """The next free reference such as ``P-2025-0042`` for a record made without one."""
-    year = (today or date.today()).year
+    year = (today or clock.today()).year
     base = f"{prefix}-{year}-"
     if db.session.get_bind().dialect.name == "postgresql":
         # Two requests must not pick the same number (SQLite: BEGIN IMMEDIATE already

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from crm import clock
 from crm.audit.models import AuditEntry
 from crm.audit.services import record
 from crm.codes import AgeBand, ConsentMethod, ConsentScope, Governorate, Sex, VictimGroup
@@ -688,7 +689,7 @@ def _read_consent_details(
     on = _date(data.get(f"{prefix}on"), f"{prefix}on", errors)
     if on is None and f"{prefix}on" not in errors:
         errors[f"{prefix}on"] = [REQUIRED]
-    elif on is not None and on > date.today():
+    elif on is not None and on > clock.today():
         errors.setdefault(f"{prefix}on", []).append(_l("The date cannot be in the future."))
     method = _code(ConsentMethod, data.get(f"{prefix}method"), f"{prefix}method", errors)
     if method is None and f"{prefix}method" not in errors:
@@ -814,7 +815,7 @@ def override_refusal(person: Person, data: Mapping[str, Any], *, actor: Any) -> 
     on = _date(data.get("on"), "on", errors)
     if on is None and "on" not in errors:
         errors["on"] = [REQUIRED]
-    elif on is not None and on > date.today():
+    elif on is not None and on > clock.today():
         errors.setdefault("on", []).append(_l("The date cannot be in the future."))
     if scope is not None:
         _check_order(person, scope, on, errors)

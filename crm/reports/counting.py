@@ -16,8 +16,16 @@ The rules (``RULE_VERSION``; dates inclusive, P = [start, end]):
 - ``concluded_to_date``: concluded, ``signed_on`` ≤ end.
 - ``concluded_in_period``: concluded, start ≤ ``signed_on`` ≤ end.
 - ``in_force_at_end``: concluded, effective date ≤ end, ``terminated_on`` empty or
-  > end (terminated on the last day is no longer in force), ``expires_on`` empty
-  or ≥ end (expiring on the last day still is).
+  > end (terminated on the last day is no longer in force), *effective expiry* at
+  end empty or ≥ end (expiring on the last day still is).
+- The *effective expiry* of a framework at a date D is the ``expires_on`` of its
+  most recent extension or renewal signed on or before D (an amendment of kind
+  extension or renewal, itself concluded: not archived, in force, suspended,
+  expired or terminated, with ``signed_on``; most recent by ``signed_on``, then
+  by the order it was recorded), else the framework's own ``expires_on``. An
+  extension or renewal without ``expires_on`` leaves the framework open-ended;
+  amendments and addenda never change the expiry. The expiry alerts and the
+  framework's page ask ``effective_expiry`` too.
 - ``civil_society_to_date``: ``concluded_to_date`` with at least one (not
   archived) counterpart of type Syrian CSO, victims' association or international
   NGO.
@@ -44,12 +52,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, distinct, exists, func, or_, select
+from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm.codes import (
     CIVIL_SOCIETY_TYPES,
     CONCLUDED_STATUSES,
+    AmendmentKind,
     Code,
     EngagementCategory,
     EngagementFormat,
@@ -68,7 +78,7 @@ from crm.people.models import Person
 
 # Bump when any rule above changes: a locked period records the version it was
 # counted with, and its report says when today's rules differ.
-RULE_VERSION = "2025.1"
+RULE_VERSION = "2026.1"
 rule_version = RULE_VERSION
 
 MIN_YEAR, MAX_YEAR = 1990, 2999
@@ -147,13 +157,65 @@ def _concluded_in_period(p: Period) -> ColumnElement[bool]:
     return and_(_concluded(), Framework.signed_on >= p.start, Framework.signed_on <= p.end)
 
 
+EXTENDING_KINDS = (AmendmentKind.EXTENSION, AmendmentKind.RENEWAL)
+
+
+def _extensions_signed_by(on: date | Any) -> tuple[Any, ColumnElement[bool]]:
+    """(alias, condition): the concluded extensions and renewals of ``Framework``
+    signed on or before ``on`` (a date or a date column)."""
+    ext = aliased(Framework)
+    return ext, and_(
+        ext.amends_id == Framework.id,
+        ext.amendment_kind.in_(EXTENDING_KINDS),
+        ext.archived_at.is_(None),
+        ext.status.in_(CONCLUDED_STATUSES),
+        ext.signed_on.is_not(None),
+        ext.signed_on <= on,
+    )
+
+
+def latest_extension_id(on: date | Any) -> Any:
+    """Scalar SQL: the id of the extension or renewal that sets ``Framework``'s
+    effective expiry at ``on`` (NULL when its own ``expires_on`` does)."""
+    ext, condition = _extensions_signed_by(on)
+    return (
+        select(ext.id)
+        .where(condition)
+        .order_by(ext.signed_on.desc(), ext.id.desc())
+        .limit(1)
+        .correlate(Framework)
+        .scalar_subquery()
+    )
+
+
+def effective_expiry(on: date | Any) -> Any:
+    """Scalar SQL: ``Framework``'s effective expiry at ``on`` (NULL: open-ended)."""
+    ext, condition = _extensions_signed_by(on)
+    latest = (
+        select(ext.expires_on)
+        .where(condition)
+        .order_by(ext.signed_on.desc(), ext.id.desc())
+        .limit(1)
+        .correlate(Framework)
+        .scalar_subquery()
+    )
+    has_extension = exists(select(ext.id).where(condition).correlate(Framework))
+    return case((has_extension, latest), else_=Framework.expires_on)
+
+
+def _not_expired(on: date | Any) -> ColumnElement[bool]:
+    """Effective expiry at ``on`` empty (open-ended) or on or after ``on``."""
+    expiry = effective_expiry(on)
+    return or_(expiry.is_(None), expiry >= on)
+
+
 def _in_force_at_end(p: Period) -> ColumnElement[bool]:
     effective = func.coalesce(Framework.in_force_from, Framework.signed_on)
     return and_(
         _concluded(),
         effective <= p.end,
         or_(Framework.terminated_on.is_(None), Framework.terminated_on > p.end),
-        or_(Framework.expires_on.is_(None), Framework.expires_on >= p.end),
+        _not_expired(p.end),
     )
 
 
@@ -183,6 +245,46 @@ def _held() -> ColumnElement[bool]:
 
 def _held_in_period(p: Period) -> ColumnElement[bool]:
     return and_(_held(), Engagement.start_date >= p.start, Engagement.start_date <= p.end)
+
+
+# --- one record ------------------------------------------------------------------------
+# A record's page asks these, never a copy of the rules in Python.
+
+
+def framework_counts(framework_id: int) -> bool:
+    """Whether the framework is counted as concluded (the rule of every O3.1 figure):
+    False for an archived, void, unsigned, not yet concluded framework or an amendment."""
+    stmt = select(Framework.id).where(Framework.id == framework_id, _concluded())
+    return db.session.execute(stmt).first() is not None
+
+
+def engagement_counts(engagement_id: int) -> bool:
+    """Whether the engagement counts for O3.2 in the period of its start date."""
+    stmt = select(Engagement.id).where(Engagement.id == engagement_id, _held())
+    return db.session.execute(stmt).first() is not None
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """A framework's effective expiry at a date, and the extension or renewal
+    that set it (None: the framework's own ``expires_on``)."""
+
+    on: date | None
+    set_by_id: int | None
+
+    @property
+    def open_ended(self) -> bool:
+        return self.on is None
+
+
+def framework_expiry(framework_id: int, on: date) -> Expiry:
+    row = db.session.execute(
+        select(effective_expiry(on), latest_extension_id(on)).where(Framework.id == framework_id)
+    ).one()
+    expiry = row[0]
+    if expiry is not None and not isinstance(expiry, date):
+        expiry = date.fromisoformat(str(expiry))
+    return Expiry(expiry, row[1])
 
 
 # --- ids behind each figure ----------------------------------------------------------

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from crm import clock
 from crm.codes import HeadlineRule
 from crm.forms import (
     CrmForm,
@@ -91,7 +91,7 @@ class PeriodForm(CrmForm):
 
 
 def default_period() -> Period:
-    return Period.year(date.today().year)
+    return Period.year(clock.today().year)
 
 
 class LockForm(CrmForm):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.codes import HeadlineRule, code_enum
-from crm.db import RecordMixin, UTCDateTime
+from crm.db import RecordMixin, UTCDateTime, utcnow
 from crm.extensions import db
+
+if TYPE_CHECKING:
+    from crm.auth.models import User
 
 
 class ReportingPeriod(RecordMixin, db.Model):
@@ -48,3 +52,30 @@ class IndicatorSetting(RecordMixin, db.Model):
     frameworks_target: Mapped[int | None] = mapped_column(Integer)
     engagements_baseline: Mapped[int | None] = mapped_column(Integer)
     engagements_target: Mapped[int | None] = mapped_column(Integer)
+
+
+class RecordedRestatement(db.Model):
+    """A change that moved a figure of a locked period, confirmed by a user with a
+    reason: who, when, why, which record, and each figure from what to what.
+
+    Append-only: written once, in the transaction of the change, never edited."""
+
+    __tablename__ = "restatements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("reporting_periods.id", ondelete="CASCADE"), index=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # "frameworks" or "engagements", and the record's id and reference at the time.
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    object_ref: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    # [{"key": "cooperation_frameworks.concluded_to_date", "from": 100, "to": 101}, ...]
+    changes: Mapped[list] = mapped_column(JSON)
+
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])

@@ -4,7 +4,6 @@ sentences, in the reader's language (or both, for the bilingual parts)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from babel import Locale
@@ -12,6 +11,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from crm import clock
 from crm.codes import HeadlineRule
 from crm.i18n import FORMAT_LOCALES, current_language, digit_preference, format_date, format_number
 from crm.reports.counting import BREAKDOWNS_BY_KEY, ENGAGEMENTS, FRAMEWORKS, Period
@@ -257,4 +257,4 @@ def in_each_language(make: Callable[[], Any]) -> dict[str, str]:
 
 
 def today_year() -> int:
-    return date.today().year
+    return clock.today().year

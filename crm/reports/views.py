@@ -23,6 +23,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
+from crm import clock
 from crm.codes import HeadlineRule
 from crm.db import utcnow
 from crm.engagements.models import Engagement
@@ -53,7 +54,7 @@ from crm.security import Permission, require
 def _period_from_args(args: Any) -> tuple[PeriodForm, Period | None]:
     form = PeriodForm(formdata=args if args else None)
     if not args:
-        form.year.data = date.today().year
+        form.year.data = clock.today().year
         return form, default_period()
     if form.validate():
         return form, form.period()
@@ -600,7 +601,7 @@ def settings() -> Any:
     form = SettingForm(obj=setting) if request.method == "GET" else SettingForm()
     if request.method == "GET":
         if setting is None:
-            form.year.data = year or date.today().year
+            form.year.data = year or clock.today().year
         else:
             form.headline_rule.data = setting.headline_rule.value
             form.version.data = str(setting.version)
@@ -649,7 +650,7 @@ def outcome3_panel() -> tuple[str, dict[str, Any]] | None:
     """This year's two figures to date, against the year's targets."""
     if not current_user.can(Permission.REPORTS_VIEW):
         return None
-    today = date.today()
+    today = clock.today()
     p = Period(date(today.year, 1, 1), today)
     rule = counting.headline_rule_for(today.year)
     frameworks = counting.count(counting.HEADLINE_IDS[rule](p))
