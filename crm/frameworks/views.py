@@ -39,6 +39,7 @@ from crm.listing import (
 from crm.main.views import dashboard_panel
 from crm.partners.records import conflict_rows, history
 from crm.partners.services import can_see_confidential
+from crm.reports import counting
 from crm.security import Permission, require
 
 
@@ -186,6 +187,14 @@ def new() -> Any:
 def view(framework_id: int) -> Any:
     framework = _framework(framework_id)
     amendments = [a for a in framework.amendments if a.can_view(current_user)]
+    today = clock.today()
+    counted = counting.framework_counts(framework.id)
+    expiry = counting.framework_expiry(framework.id, today) if framework.amends_id is None else None
+    expiry_set_by = (
+        next((a for a in framework.amendments if a.id == expiry.set_by_id), None)
+        if expiry is not None and expiry.set_by_id is not None
+        else None
+    )
     follow_ups = svc.open_follow_ups(
         framework_ids=[framework.id, *(a.id for a in amendments)], actor=current_user
     )
@@ -200,11 +209,12 @@ def view(framework_id: int) -> Any:
         history=history([("frameworks", [framework.id])], svc.FRAMEWORK_FIELDS),
         document_form=DocumentForm(),
         confirm_form=ConfirmForm(data={"version": framework.version}),
-        can_amend=framework.is_concluded
-        and framework.can_edit(current_user)
-        and not framework.is_archived,
+        can_amend=counted and framework.can_edit(current_user),
+        counted=counted,
+        expiry=expiry,
+        expiry_set_by=expiry_set_by,
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
-        today=clock.today(),
+        today=today,
     )
 
 
@@ -322,7 +332,7 @@ def restore(framework_id: int) -> Any:
 def amend(framework_id: int) -> Any:
     """Record an amendment, addendum, renewal or extension on this framework."""
     framework = _editable(framework_id)
-    if not framework.is_concluded:
+    if not counting.framework_counts(framework.id):
         abort(404)
     form = (
         AmendmentForm(data={"status": framework.status.value})

@@ -67,9 +67,7 @@ class RecordedRestatement(db.Model):
         ForeignKey("reporting_periods.id", ondelete="CASCADE"), index=True
     )
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    recorded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # "frameworks" or "engagements", and the record's id and reference at the time.
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[int] = mapped_column(Integer)
