@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -53,6 +55,29 @@ class PreferencesForm(CrmForm):
             ]
         ),
     )
+    timezone = SelectField(
+        _l("Time zone"),
+        description=_l(
+            "Decides what “today” means for you, for example whether an engagement "
+            "held today may be logged, and how times are shown."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.clock import organisation_zone, zone_names
+
+        self.timezone.choices = choices(
+            [
+                (
+                    "",
+                    _l("The organisation's time zone (%(zone)s)", zone=str(organisation_zone())),
+                ),
+                *((name, name) for name in zone_names()),
+            ]
+        )
+        if self.timezone.data is None:
+            self.timezone.data = ""
 
 
 class SetupForm(NewPasswordMixin, CrmForm):

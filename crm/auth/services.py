@@ -159,12 +159,28 @@ def change_own_password(user: User, current: str, new_password: str) -> None:
     set_password(user, new_password, actor=user)
 
 
-def update_preferences(user: User, *, locale: str, digits: str) -> None:
+def update_preferences(
+    user: User, *, locale: str, digits: str, timezone: str | None = None, keep_zone: bool = False
+) -> None:
+    """Language, digits and time zone (None or "": the organisation's). With
+    ``keep_zone`` the time zone is left as it is."""
+    from crm.clock import valid_zone
+
     if locale not in current_app.config["LANGUAGES"]:
         raise ValidationError({"locale": [_l("Choose a language.")]})
     if digits not in ("latn", "arab"):
         raise ValidationError({"digits": [_l("Choose how numbers are written.")]})
-    user.locale, user.digits = locale, digits
+    zone = user.timezone if keep_zone else (timezone or None)
+    if zone is not None and not valid_zone(zone):
+        raise ValidationError({"timezone": [_l("Choose a time zone from the list.")]})
+    changes = {
+        name: (getattr(user, name), value)
+        for name, value in (("locale", locale), ("digits", digits), ("timezone", zone))
+        if getattr(user, name) != value
+    }
+    user.locale, user.digits, user.timezone = locale, digits, zone
+    if changes:
+        record("user.preferences", user, actor=user, changes=changes)
 
 
 # --- throttling --------------------------------------------------------------------

@@ -97,7 +97,10 @@ def preferences() -> Any:
     if prefs.validate_on_submit():
         try:
             auth.update_preferences(
-                current_user, locale=prefs.locale.data, digits=prefs.digits.data
+                current_user,
+                locale=prefs.locale.data,
+                digits=prefs.digits.data,
+                timezone=prefs.timezone.data,
             )
         except ValidationError as exc:
             exc.apply_to_form(prefs)
