@@ -50,6 +50,9 @@ class Kind:
     current: Callable[[Any, Any], dict[str, Any]]
     create: Callable[..., Any]
     update: Callable[..., Any]
+    # A row's values as the file means them, given the record it matches (or None):
+    # what an empty cell stands for, before the row is compared and applied.
+    normalise: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -151,6 +154,20 @@ def _framework_data(values: Mapping[str, Any], _actor: Any) -> dict[str, Any]:
     if errors:
         raise RowCellErrors(errors)
     return data
+
+
+def _framework_normalise(values: dict[str, Any], record: Any) -> dict[str, Any]:
+    """An empty ``amendment_kind`` means ``amendment`` for a row that amends a framework
+    (interfaces.md), on creation and on update alike, so a file that imported once
+    imports again without change."""
+    if "amendment_kind" in values and not values["amendment_kind"]:
+        if "amends_ref" in values:
+            amends = values["amends_ref"]
+        else:
+            amends = record.amends_id if record is not None else None
+        if amends:
+            return {**values, "amendment_kind": AmendmentKind.AMENDMENT}
+    return values
 
 
 def _framework_current(framework: Framework, actor: Any) -> dict[str, Any]:
@@ -265,6 +282,7 @@ KINDS: dict[str, Kind] = {
         current=_framework_current,
         create=_create_framework,
         update=_update_framework,
+        normalise=_framework_normalise,
     ),
     "engagements": Kind(
         name="engagements",

@@ -365,6 +365,8 @@ class Importer:
         self, number: int, ref: str, record: Any, values: dict[str, Any], raw: dict[str, str]
     ) -> None:
         changed: list[str] = []
+        if self.kind.normalise is not None:
+            values = self.kind.normalise(values, record)
         if record is not None:
             if not record.can_view(self.actor):
                 self._finish_row(
