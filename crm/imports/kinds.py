@@ -161,10 +161,7 @@ def _framework_normalise(values: dict[str, Any], record: Any) -> dict[str, Any]:
     (interfaces.md), on creation and on update alike, so a file that imported once
     imports again without change."""
     if "amendment_kind" in values and not values["amendment_kind"]:
-        if "amends_ref" in values:
-            amends = values["amends_ref"]
-        else:
-            amends = record.amends_id if record is not None else None
+        amends = values.get("amends_ref", record.amends_id if record is not None else None)
         if amends:
             return {**values, "amendment_kind": AmendmentKind.AMENDMENT}
     return values
