@@ -382,20 +382,23 @@ class Builder:
 
         made = frameworks["made"]
         state_agreement = next(f for f in made if f.instrument.value == "cooperation_agreement")
-        for parent, kind, signed_on in (
-            (frameworks["protocol"], "addendum", date(2021, 5, 20)),
-            (
-                state_agreement,
-                "renewal",
-                max(state_agreement.signed_on, date(2023, 2, 1)) + timedelta(days=30),
-            ),
-            (made[50], "extension", made[50].signed_on + timedelta(days=400)),
+        renewed_on = max(state_agreement.signed_on, date(2023, 2, 1)) + timedelta(days=30)
+        extended_on = made[50].signed_on + timedelta(days=400)
+        # A renewal and an extension set the framework's effective expiry (domain.md);
+        # an addendum changes none.
+        for parent, kind, signed_on, expires_on in (
+            (frameworks["protocol"], "addendum", date(2021, 5, 20), None),
+            (state_agreement, "renewal", renewed_on, renewed_on + timedelta(days=3 * 365)),
+            (made[50], "extension", extended_on, extended_on + timedelta(days=5 * 365)),
         ):
+            if kind == "renewal" and parent.status.value == "expired":
+                _update(parent, {"status": "in_force"}, self.actor)  # renewed: in force again
             create_amendment(
                 parent,
                 {
                     "amendment_kind": kind,
                     "signed_on": signed_on,
+                    "expires_on": expires_on,
                     "status": "in_force",
                     "ref": f"{parent.ref}-{kind[:3].upper()}",
                     "title_en": f"{kind.capitalize()}: {parent.title_en}",

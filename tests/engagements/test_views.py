@@ -200,7 +200,12 @@ def test_arabic_indic_digits_are_accepted_in_the_form(client, login_as):
         ("men", "-4", "Enter a whole number, 0 or more."),
         ("men", "abc", "Enter a whole number, 0 or more."),
         ("under_18", "40", "cannot be more than the total of women, men and unspecified (20)"),
-        ("start_date", "14/03/2024", "Enter a date as YYYY-MM-DD."),
+        (
+            "start_date",
+            "12/03/2024",
+            "could be 2024-03-12 or 2024-12-03: type the date as YYYY-MM-DD.",
+        ),
+        ("start_date", "31/02/2024", "Enter a date as YYYY-MM-DD"),
         ("start_date", "", "This field is required."),
         ("category", "", "This field is required."),
         ("title_ar", "", "Enter a title in Arabic or in English."),
