@@ -612,6 +612,66 @@ def _record(action: str, engagement: Engagement, actor: Any, changes: Any = None
     record(action, engagement, actor=actor, changes=changes or None)
 
 
+# Fields the O3.2 figures and their breakdowns read (domain.md), and multi-valued
+# fields: changing the first or taking a value out of the second is shown before saving.
+FIGURE_FIELDS = ("category", "type", "format", "status", "start_date")
+LIST_FIELDS = ("victim_groups", "strategies", "languages", "partner_ids", "staff_ids")
+
+
+def figure_changes(
+    engagement: Engagement | None,
+    data: Mapping[str, Any],
+    *,
+    actor: Any,
+    label: Any,
+    show: Any,
+) -> list[Any]:
+    """The changes of ``data`` to ``engagement`` that the confirmation step shows.
+    ``label(name)`` names a field, ``show(name, value)`` writes a value."""
+    from crm.reports.restatements import list_change, scalar_change
+
+    if engagement is None:
+        return []
+    current: dict[str, Any] = {
+        "victim_groups": [v.code.value for v in engagement.victim_groups],
+        "strategies": [s.code.value for s in engagement.strategies],
+        "languages": list(engagement.languages or []),
+        "partner_ids": [p.id for p in engagement.partners if p.can_view(actor)],
+        "staff_ids": [u.id for u in engagement.staff],
+    }
+    out = []
+    for name in FIGURE_FIELDS:
+        if name in data:
+            new = data[name]
+            if name == "start_date" and not isinstance(new, date):
+                try:
+                    new = _date(new)
+                except (TypeError, ValueError):
+                    continue  # the service reports it
+            out.append(
+                scalar_change(
+                    name,
+                    label(name),
+                    getattr(engagement, name),
+                    new,
+                    lambda value, name=name: show(name, value),
+                )
+            )
+    for name in LIST_FIELDS:
+        if name in data:
+            new_values = [int(x) if name.endswith("_ids") else x for x in data[name] or []]
+            out.append(
+                list_change(
+                    name,
+                    label(name),
+                    current[name],
+                    new_values,
+                    lambda value, name=name: show(name, [value]),
+                )
+            )
+    return out
+
+
 def create_engagement(data: Mapping[str, Any], *, actor: Any) -> Engagement:
     """Record an engagement (a full form, a quick log or an import row).
 

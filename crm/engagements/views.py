@@ -44,7 +44,13 @@ from crm.engagements.places import country_choices, country_name, language_choic
 from crm.errors import ConflictError, NotFound, ValidationError
 from crm.extensions import db
 from crm.forms import CrmForm, LocalDateField, choices
-from crm.i18n import FORMAT_LOCALES, current_language, format_number, normalize_digits
+from crm.i18n import (
+    FORMAT_LOCALES,
+    current_language,
+    format_date,
+    format_number,
+    normalize_digits,
+)
 from crm.listing import (
     ListSpec,
     ListState,
@@ -55,6 +61,7 @@ from crm.listing import (
     set_filter,
     text_filter,
 )
+from crm.reports import restatements
 from crm.security import Permission, require
 
 # Counting stops here: past it the list says "more than 10,000". An exact COUNT
@@ -464,13 +471,29 @@ def _form_from(engagement: Engagement) -> EngagementForm:
 def new() -> Any:
     form = EngagementForm()
     _set_choices(form)
-    if form.is_submitted() and _submit(form, None):
+    if not _going_back() and form.is_submitted() and _submit(form, None):
+        data = service_data(form)
         try:
-            engagement = svc.create_engagement(service_data(form), actor=current_user)
+            step = restatements.confirm_step(
+                changes=[],
+                apply=lambda: svc.create_engagement(data, actor=current_user),
+                actor=current_user,
+                title=_("New engagement"),
+                record_label=_("New engagement"),
+                cancel_url=url_for("engagements.index"),
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc.errors)
         else:
-            flash(_("The engagement %(ref)s is recorded.", ref=engagement.ref), "success")
+            if step.page is not None:
+                return step.page
+            engagement = step.saved
+            flash(
+                _saved_message(
+                    engagement, _("The engagement %(ref)s is recorded.", ref=engagement.ref)
+                ),
+                "success",
+            )
             return redirect(url_for(".view", engagement_id=engagement.id))
     return render_template("engagements/form.html", form=form, engagement=None)
 
@@ -483,17 +506,31 @@ def quick() -> Any:
     _set_choices(form)
     if not form.is_submitted():
         form.start_date.data = svc.today()
-    if form.is_submitted() and _submit(form, None):
+    if not _going_back() and form.is_submitted() and _submit(form, None):
+        data = service_data(form)
         try:
-            engagement = svc.create_engagement(service_data(form), actor=current_user)
+            step = restatements.confirm_step(
+                changes=[],
+                apply=lambda: svc.create_engagement(data, actor=current_user),
+                actor=current_user,
+                title=_("Quick log"),
+                record_label=_("New engagement"),
+                cancel_url=url_for("engagements.index"),
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc.errors)
         else:
+            if step.page is not None:
+                return step.page
+            engagement = step.saved
             flash(
-                _(
-                    "The engagement %(ref)s is recorded. Complete it later from "
-                    "“Records to complete”.",
-                    ref=engagement.ref,
+                _saved_message(
+                    engagement,
+                    _(
+                        "The engagement %(ref)s is recorded. Complete it later from "
+                        "“Records to complete”.",
+                        ref=engagement.ref,
+                    ),
                 ),
                 "success",
             )
@@ -512,22 +549,61 @@ def edit(engagement_id: int) -> Any:
         return redirect(url_for(".view", engagement_id=engagement.id))
     form = _form_from(engagement)
     _set_choices(form, engagement)
-    if form.is_submitted() and _submit(form, engagement):
+    if not _going_back() and form.is_submitted() and _submit(form, engagement):
+        data, version = service_data(form), form.version.data
         try:
-            svc.update_engagement(
-                engagement,
-                service_data(form),
+            step = restatements.confirm_step(
+                changes=svc.figure_changes(
+                    engagement,
+                    data,
+                    actor=current_user,
+                    label=lambda name: getattr(form, name).label.text,
+                    show=lambda name, value: _display_long(form, name, value),
+                ),
+                apply=lambda: svc.update_engagement(
+                    engagement, data, actor=current_user, version=version
+                ),
                 actor=current_user,
-                version=form.version.data,
+                title=engagement.title_for(current_language()),
+                record_label=engagement.ref,
+                cancel_url=url_for("engagements.view", engagement_id=engagement.id),
             )
         except ValidationError as exc:
             apply_service_errors(form, exc.errors)
         except ConflictError:
             return _conflict(form, engagement)
         else:
-            flash(_("The engagement %(ref)s is saved.", ref=engagement.ref), "success")
+            if step.page is not None:
+                return step.page
+            flash(
+                _saved_message(
+                    engagement, _("The engagement %(ref)s is saved.", ref=engagement.ref)
+                ),
+                "success",
+            )
             return redirect(url_for(".view", engagement_id=engagement.id))
     return render_template("engagements/form.html", form=form, engagement=engagement)
+
+
+def _going_back() -> bool:
+    """The confirmation step's "Back to the form": show the form as it was sent."""
+    return request.method == "POST" and bool(request.form.get("_back"))
+
+
+def _saved_message(engagement: Engagement, message: str) -> str:
+    """Saved, with the date in words, so a swapped day and month shows at once."""
+    return " ".join(
+        [
+            message,
+            _("Start date: %(date)s.", date=format_date(engagement.start_date, "long")),
+        ]
+    )
+
+
+def _display_long(form: Any, name: str, value: Any) -> str:
+    if isinstance(value, date):
+        return format_date(value, "long")
+    return _display(form, name, value)
 
 
 def _display(form: Any, name: str, value: Any) -> str:

@@ -271,6 +271,60 @@ def _apply(framework: Framework, values: Mapping[str, Any]) -> dict[str, tuple[A
     return changes
 
 
+# --- what a change does ------------------------------------------------------------
+
+# Fields the Outcome 3 figures read (domain.md): changing one is shown before saving.
+FIGURE_FIELDS = (
+    "status",
+    "instrument",
+    "signed_on",
+    "in_force_from",
+    "expires_on",
+    "terminated_on",
+    "amends_id",
+    "amendment_kind",
+)
+
+
+def figure_changes(framework: Framework | None, data: Mapping[str, Any], *, show: Any) -> list[Any]:
+    """The changes of ``data`` to ``framework`` that the confirmation step shows:
+    fields a figure reads, and counterparts removed (with those added).
+    ``show(name, value)`` writes a value as the reader reads it."""
+    from crm.reports.restatements import list_change, scalar_change
+
+    if framework is None:
+        return []
+    out = []
+    readers = dict(_READERS)
+    for name in FIGURE_FIELDS:
+        if name not in data:
+            continue
+        try:
+            new = readers[name][0](data[name])
+        except v.BadValue:
+            continue  # the service reports it
+        out.append(
+            scalar_change(
+                name,
+                FRAMEWORK_FIELDS[name],
+                getattr(framework, name),
+                new,
+                lambda value, name=name: show(name, value),
+            )
+        )
+    if "partner_ids" in data:
+        out.append(
+            list_change(
+                "partner_ids",
+                FRAMEWORK_FIELDS["partner_ids"],
+                [p.id for p in framework.partners],
+                _ids(data["partner_ids"]),
+                lambda value: show("partner_ids", [value]),
+            )
+        )
+    return out
+
+
 # --- frameworks ------------------------------------------------------------------
 
 

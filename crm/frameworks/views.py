@@ -39,7 +39,7 @@ from crm.listing import (
 from crm.main.views import dashboard_panel
 from crm.partners.records import conflict_rows, history
 from crm.partners.services import can_see_confidential
-from crm.reports import counting
+from crm.reports import counting, restatements
 from crm.security import Permission, require
 
 
@@ -171,15 +171,42 @@ def new() -> Any:
         if request.method == "GET"
         else FrameworkForm(actor=current_user)
     )
-    if form.validate_on_submit():
+    if not _going_back() and form.validate_on_submit():
+        values = form.values()
         try:
-            framework = svc.create_framework(form.values(), actor=current_user)
+            step = restatements.confirm_step(
+                changes=[],
+                apply=lambda: svc.create_framework(values, actor=current_user),
+                actor=current_user,
+                title=_("New framework"),
+                record_label=_("New framework"),
+                cancel_url=url_for("frameworks.index"),
+            )
         except ValidationError as exc:
             exc.apply_to_form(form)
         else:
-            flash(_("The framework %(ref)s is saved.", ref=framework.ref), "success")
+            if step.page is not None:
+                return step.page
+            framework = step.saved
+            flash(_saved_message(framework), "success")
             return redirect(url_for("frameworks.view", framework_id=framework.id))
     return render_template("frameworks/form.html", form=form, framework=None)
+
+
+def _going_back() -> bool:
+    """The confirmation step's "Back to the form": show the form as it was sent."""
+    return request.method == "POST" and bool(request.form.get("_back"))
+
+
+def _saved_message(framework: Framework) -> str:
+    """Saved, with the dates in words, so a swapped day and month shows at once."""
+    dates = [
+        _("%(field)s: %(date)s", field=svc.FRAMEWORK_FIELDS[name], date=format_date(day, "long"))
+        for name in ("signed_on", "in_force_from", "expires_on", "terminated_on")
+        if (day := getattr(framework, name)) is not None
+    ]
+    message = _("The framework %(ref)s is saved.", ref=framework.ref)
+    return " ".join([message, *(f"{d}." for d in dates)]) if dates else message
 
 
 @bp.get("/<int:framework_id>")
@@ -229,6 +256,13 @@ def _initial(framework: Framework) -> dict[str, Any]:
     return data
 
 
+def display_long(name: str, value: Any) -> str:
+    """A value for the confirmation step: dates in words (12 March 2024)."""
+    if isinstance(value, date):
+        return format_date(value, "long")
+    return str(display(name, value))
+
+
 def display(name: str, value: Any) -> Any:
     """A field value as a person reads it, for the conflict page."""
     from crm.auth.models import User
@@ -268,17 +302,27 @@ def edit(framework_id: int) -> Any:
         form = FrameworkForm(data=_initial(framework), actor=current_user)
     else:
         form = FrameworkForm(actor=current_user)
-    if form.validate_on_submit():
+    if not _going_back() and form.validate_on_submit():
+        values, version = form.values(), form.version.data
         try:
-            svc.update_framework(
-                framework, form.values(), actor=current_user, version=form.version.data
+            step = restatements.confirm_step(
+                changes=svc.figure_changes(framework, values, show=display_long),
+                apply=lambda: svc.update_framework(
+                    framework, values, actor=current_user, version=version
+                ),
+                actor=current_user,
+                title=framework.title_for(current_language()),
+                record_label=framework.ref,
+                cancel_url=url_for("frameworks.view", framework_id=framework.id),
             )
         except ValidationError as exc:
             exc.apply_to_form(form)
         except ConflictError:
             return _conflict(framework, form)
         else:
-            flash(_("The framework %(ref)s is saved.", ref=framework.ref), "success")
+            if step.page is not None:
+                return step.page
+            flash(_saved_message(framework), "success")
             return redirect(url_for("frameworks.view", framework_id=framework.id))
     return render_template("frameworks/form.html", form=form, framework=framework)
 
@@ -305,8 +349,18 @@ def archive(framework_id: int) -> Any:
     framework = _editable(framework_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        version = form.version.data
         try:
-            svc.archive_framework(framework, actor=current_user, version=form.version.data)
+            step = restatements.confirm_step(
+                changes=[],
+                apply=lambda: svc.archive_framework(framework, actor=current_user, version=version),
+                actor=current_user,
+                title=framework.title_for(current_language()),
+                record_label=framework.ref,
+                cancel_url=url_for("frameworks.view", framework_id=framework.id),
+            )
+            if step.page is not None:
+                return step.page
         except ConflictError:
             flash(
                 _("Someone changed this framework meanwhile; look at it again before archiving."),
@@ -339,12 +393,23 @@ def amend(framework_id: int) -> Any:
         if request.method == "GET"
         else AmendmentForm()
     )
-    if form.validate_on_submit():
+    if not _going_back() and form.validate_on_submit():
+        values = form.values()
         try:
-            amendment = svc.create_amendment(framework, form.values(), actor=current_user)
+            step = restatements.confirm_step(
+                changes=[],
+                apply=lambda: svc.create_amendment(framework, values, actor=current_user),
+                actor=current_user,
+                title=framework.title_for(current_language()),
+                record_label=framework.ref,
+                cancel_url=url_for("frameworks.view", framework_id=framework.id),
+            )
         except ValidationError as exc:
             exc.apply_to_form(form)
         else:
+            if step.page is not None:
+                return step.page
+            amendment = step.saved
             flash(
                 _(
                     "%(kind)s %(ref)s is recorded on this framework.",

@@ -49,6 +49,7 @@ def form_data(**overrides):
         "unspecified": "",
         "under_18": "2",
         "summary_en": "Families asked about the search process.",
+        "languages": ["ar"],  # as make_engagement: an edit keeps them
     }
     data.update(overrides)
     return data
@@ -377,7 +378,9 @@ def test_edit_form_is_prefilled_and_saves(client, login_as, make_engagement):
     assert selected(page, "victim_groups") == ["sgbv"]
     assert selected(page, "category") == ["victims_survivors"]
     assert input_value(page, "version") == str(engagement.version)
-    data = form_data(version=str(engagement.version), men="30", victim_groups=["sgbv"])
+    data = form_data(
+        version=str(engagement.version), men="30", victim_groups=["sgbv"], languages=["ar"]
+    )
     response = client.post(f"/engagements/{engagement.id}/edit", data=data)
     assert response.status_code == 302
     db.session.refresh(engagement)

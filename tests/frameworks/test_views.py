@@ -12,6 +12,7 @@ from crm.extensions import db as _db
 from crm.followups.models import FollowUp
 from crm.frameworks.models import Framework
 from crm.reports.counting import framework_counts
+from tests.confirming import confirm, is_confirmation
 
 EDITORS = [Role.ADMIN, Role.OUTREACH, Role.FOCAL_POINT]
 READERS = [Role.REPORTING, Role.VIEWER]
@@ -180,10 +181,14 @@ def test_edit_and_conflict(client, login_as, make_framework, records_admin):
     assert "1 Jan 2029" in page.text and "1 Jan 2030" in page.text
     assert 'value="My new title"' in page.text
     assert framework.title_en == "Original title"
-    saved = client.post(
-        f"/frameworks/{framework.id}/edit",
-        data=form_data(partner_ids, title_en="My new title", version=framework.version),
+    url = f"/frameworks/{framework.id}/edit"
+    page = client.post(
+        url, data=form_data(partner_ids, title_en="My new title", version=framework.version)
     )
+    # The expiry date goes back from 2030 to 2027: shown before saving.
+    assert is_confirmation(page) and "1 January 2030" in page.text
+    assert framework.title_en == "Original title"
+    saved = confirm(client, url, page)
     assert saved.status_code == 302 and framework.title_en == "My new title"
     assert "Title in English" in client.get(f"/frameworks/{framework.id}").text  # in the history
 
