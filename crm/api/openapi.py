@@ -98,6 +98,16 @@ def _schemas() -> dict[str, Any]:
     engagement_input["victim_groups"] = {"type": "array", "items": _codes(VictimGroup)}
     engagement_input["strategies"] = {"type": "array", "items": _codes(Strategy)}
     engagement_input["country"] = _nullable({**STRING, "description": "ISO 3166-1 alpha-2"})
+    engagement_input["restatement_reason"] = _nullable(
+        {
+            **STRING,
+            "description": (
+                "Why published figures change: required when the write would move a "
+                "figure of a locked period (otherwise 409 restatement_required, listing "
+                "each figure from what to what); recorded with the restatement."
+            ),
+        }
+    )
     engagement_input["languages"] = {
         "type": "array",
         "items": {**STRING, "description": "ISO 639-1"},
@@ -382,10 +392,6 @@ def document() -> dict[str, Any]:
     engagement_record["patch"] = {
         "tags": ["engagements"],
         "summary": "Change an engagement (read and write tokens).",
-        "description": (
-            "Only the fields given change. The version read is required, as "
-            "If-Match (the ETag) or as version in the body: 409 if the record changed since."
-        ),
         "operationId": "update_engagement",
         "parameters": [
             _id("engagement_id"),
@@ -406,6 +412,12 @@ def document() -> dict[str, Any]:
             428,
             ok=(200, "The changed record.", _ref("Engagement")),
         ),
+        "description": (
+            "Only the fields given change. The version read is required, as "
+            "If-Match (the ETag) or as version in the body: 409 if the record changed "
+            "since. A change that moves a figure of a locked period needs "
+            "restatement_reason (409 restatement_required otherwise)."
+        ),
     }
     engagements = _list(
         "engagements", "Engagement", ENGAGEMENT_LIST, "Engagements, as the web list filters them."
@@ -422,9 +434,14 @@ def document() -> dict[str, Any]:
         "responses": _responses(
             400,
             *READ_ERRORS,
+            409,
             415,
             422,
             ok=(201, "The new record (Location: its address).", _ref("Engagement")),
+        ),
+        "description": (
+            "An engagement that moves a figure of a locked period needs "
+            "restatement_reason (409 restatement_required otherwise)."
         ),
     }
     return {

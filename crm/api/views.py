@@ -273,13 +273,52 @@ def create_engagement() -> Any:
     from crm.engagements.services import create_engagement as create
 
     actor = current_actor()
-    data = read_engagement_input(_json_body(), partial=False)
-    created = create(data, actor=actor)
+    body = _json_body()
+    reason = _restatement_reason(body)
+    data = read_engagement_input(body, partial=False)
+    created = _guarded(lambda: create(data, actor=actor), reason=reason, actor=actor)
     return _record_response(
         engagement_json(created, actor),
         201,
         url_for("api.engagement", engagement_id=created.id),
     )
+
+
+def _restatement_reason(body: dict[str, Any]) -> str | None:
+    """``restatement_reason`` of the body: why a published figure changes."""
+    reason = body.pop("restatement_reason", None)
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(422, fields={"restatement_reason": [_l("Must be text or null.")]})
+    return reason
+
+
+def _guarded(apply: Any, *, reason: str | None, actor: Any) -> Any:
+    """A write that would move a figure of a locked period needs a
+    ``restatement_reason`` (409 ``restatement_required`` with the figures
+    otherwise); with one, it is saved and the restatement recorded, as on the web."""
+    from crm.reports import restatements
+
+    shifts = restatements.simulate(apply)
+    if shifts and not (reason or "").strip():
+        raise ApiError(
+            409,
+            "restatement_required",
+            _l(
+                "This change moves published figures of a locked period. Send it again "
+                "with restatement_reason saying why."
+            ),
+            extra={
+                "restatement": [
+                    {"period": s.period_name, "figure": s.key, "from": s.before, "to": s.after}
+                    for s in shifts
+                ]
+            },
+        )
+    checked = restatements.check_reason(restatements.Impact([], shifts), reason)
+    saved = apply()
+    if shifts:
+        restatements.record_restatements(shifts, obj=saved, reason=checked or "", actor=actor)
+    return saved
 
 
 def _if_match() -> int | None:
@@ -319,8 +358,11 @@ def update_engagement(engagement_id: int) -> Any:
         version = given if version is None else version
     if version is None:
         raise ApiError(428)
+    reason = _restatement_reason(body)
     data = read_engagement_input(body, partial=True)
-    updated = update(record, data, actor=actor, version=version)
+    updated = _guarded(
+        lambda: update(record, data, actor=actor, version=version), reason=reason, actor=actor
+    )
     db.session.flush()
     fresh = db.session.execute(select(Engagement).where(Engagement.id == updated.id)).scalar_one()
     return _record_response(engagement_json(fresh, actor))

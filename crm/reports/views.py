@@ -268,6 +268,26 @@ def _report_context(p: Period) -> dict[str, Any]:
         "kind_of": lambda key: counting.figure_kind(counting.canonical_key(key, p)),
         "year_url": lambda key, year: records_url(key, Period.year(year)),
         "now": utcnow(),
+        **_recorded_restatements(p),
+    }
+
+
+def _recorded_restatements(p: Period) -> dict[str, Any]:
+    """The restatements confirmed for this period's record (who, when, why, which
+    figures), newest first."""
+    from crm.reports import restatements
+
+    period = services.period_record(p)
+    rows = []
+    for item in restatements.recorded_for(period) if period else []:
+        model = Framework if item.object_type == "frameworks" else Engagement
+        obj = db.session.get(model, item.object_id)
+        # A record outside the reader's reach shows neither its reference nor the reason.
+        visible = obj is not None and obj.can_view(current_user)
+        rows.append((item, visible))
+    return {
+        "recorded_restatements": rows,
+        "restatement_figure_title": restatements.figure_title,
     }
 
 
