@@ -33,7 +33,7 @@ class DateProblem(ValueError):
     """The text is not a date that can be read one way only; ``message`` says why."""
 
     def __init__(self, message: Any):
-        super().__init__(str(message))
+        super().__init__("not a date that reads one way only")
         self.message = message
 
 
