@@ -585,6 +585,19 @@ def edit(engagement_id: int) -> Any:
     return render_template("engagements/form.html", form=form, engagement=engagement)
 
 
+def _confirmed_action(engagement: Engagement, apply: Any) -> Any:
+    """Cancel, archive or restore through the confirmation step: asked only when a
+    figure of a locked period would move."""
+    return restatements.confirm_step(
+        changes=[],
+        apply=apply,
+        actor=current_user,
+        title=engagement.title_for(current_language()),
+        record_label=engagement.ref,
+        cancel_url=url_for("engagements.view", engagement_id=engagement.id),
+    )
+
+
 def _going_back() -> bool:
     """The confirmation step's "Back to the form": show the form as it was sent."""
     return request.method == "POST" and bool(request.form.get("_back"))
@@ -670,8 +683,14 @@ def cancel(engagement_id: int) -> Any:
     engagement = _engagement_or_404(engagement_id)
     form = ActionForm()
     if form.validate_on_submit():
+        version = form.version.data
         try:
-            svc.cancel_engagement(engagement, actor=current_user, version=form.version.data)
+            step = _confirmed_action(
+                engagement,
+                lambda: svc.cancel_engagement(engagement, actor=current_user, version=version),
+            )
+            if step.page is not None:
+                return step.page
         except ConflictError:
             flash(_("Someone changed this engagement meanwhile. Check it and try again."), "error")
         except ValidationError as exc:
@@ -688,7 +707,11 @@ def cancel(engagement_id: int) -> Any:
 def archive(engagement_id: int) -> Any:
     engagement = _engagement_or_404(engagement_id)
     if ActionForm().validate_on_submit():
-        svc.archive_engagement(engagement, actor=current_user)
+        step = _confirmed_action(
+            engagement, lambda: svc.archive_engagement(engagement, actor=current_user)
+        )
+        if step.page is not None:
+            return step.page
         flash(_("The engagement %(ref)s is archived.", ref=engagement.ref), "success")
         return redirect(url_for(".index"))
     return redirect(url_for(".view", engagement_id=engagement.id))
@@ -699,6 +722,10 @@ def archive(engagement_id: int) -> Any:
 def restore(engagement_id: int) -> Any:
     engagement = _engagement_or_404(engagement_id)
     if ActionForm().validate_on_submit():
-        svc.restore_engagement(engagement, actor=current_user)
+        step = _confirmed_action(
+            engagement, lambda: svc.restore_engagement(engagement, actor=current_user)
+        )
+        if step.page is not None:
+            return step.page
         flash(_("The engagement %(ref)s is restored.", ref=engagement.ref), "success")
     return redirect(url_for(".view", engagement_id=engagement.id))

@@ -376,7 +376,16 @@ def archive(framework_id: int) -> Any:
 def restore(framework_id: int) -> Any:
     framework = _framework(framework_id)
     if ConfirmForm().validate_on_submit():
-        svc.restore_framework(framework, actor=current_user)
+        step = restatements.confirm_step(
+            changes=[],
+            apply=lambda: svc.restore_framework(framework, actor=current_user),
+            actor=current_user,
+            title=framework.title_for(current_language()),
+            record_label=framework.ref,
+            cancel_url=url_for("frameworks.view", framework_id=framework.id),
+        )
+        if step.page is not None:
+            return step.page
         flash(_("The framework %(ref)s is restored.", ref=framework.ref), "success")
     return redirect(url_for("frameworks.view", framework_id=framework.id))
 

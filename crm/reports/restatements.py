@@ -358,9 +358,11 @@ def confirm_step(
     back savepoint to measure it, then for real). Validation, conflict and
     permission errors of the service propagate as usual.
     """
-    from flask import render_template, request
+    from flask import redirect, render_template, request
 
     confirmation = Confirmation.from_form(request.form)
+    if confirmation.back:  # an action without a form of its own: back to the record
+        return StepResult(page=redirect(cancel_url))
     found = impact(changes, apply)
     error = None
     if found.needs_confirmation and confirmation.covers(found):

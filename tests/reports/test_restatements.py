@@ -257,3 +257,24 @@ def test_framework_archive_in_a_locked_year_is_confirmed(
     assert db.session.execute(select(Framework.id).where(Framework.id == framework.id)).first()
     [restated] = restatements(db)
     assert restated.reason == "Entered twice."
+
+
+def test_cancelling_a_counted_engagement_of_a_locked_year_is_confirmed(
+    db, client, login_as, make_engagement, locked_2024
+):
+    engagement = make_engagement(start_date=date(2024, 5, 5))
+    locked_2024()
+    login_as(Role.OUTREACH, locale="en")
+    url = f"/engagements/{engagement.id}/cancel"
+    page = client.post(url, data={"version": str(engagement.version)})
+    assert is_confirmation(page)
+    assert 'data-figure="engagements.held_in_period"' in page.text
+    back = confirm(client, url, page, back=True)
+    assert back.status_code == 302 and back.location.endswith(f"/engagements/{engagement.id}")
+    db.session.refresh(engagement)
+    assert engagement.status.value == "held"
+    done = confirm(client, url, page, reason="Called off by the association.")
+    assert done.status_code == 302
+    db.session.refresh(engagement)
+    assert engagement.status.value == "cancelled"
+    assert restatements(db)[0].reason == "Called off by the association."
