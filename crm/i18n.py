@@ -112,7 +112,10 @@ def format_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.date()
+        from crm.clock import local
+
+        # A stored instant (UTC) falls on the reader's calendar day.
+        value = local(value).date()  # type: ignore[union-attr]
     return _digits(babel_dates.format_date(value, format=fmt, locale=_format_locale()))
 
 

@@ -149,3 +149,17 @@ def test_no_code_asks_the_machine_for_today():
                 if name == "date" and ast.unparse(node.func.value).endswith("utcnow()"):
                     offenders.append(f"{path}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_stored_instant_falls_on_the_readers_day(app, make_user):
+    from flask_login import login_user
+
+    from crm.i18n import format_date
+
+    instant = datetime(2026, 6, 10, 22, 30, tzinfo=UTC)
+    with app.test_request_context():
+        login_user(make_user(timezone="Asia/Damascus"))
+        assert format_date(instant, "yyyy-MM-dd") == "2026-06-11"
+    with app.test_request_context():
+        login_user(make_user(timezone="America/Bogota"))
+        assert format_date(instant, "yyyy-MM-dd") == "2026-06-10"
