@@ -162,11 +162,24 @@ def _schemas() -> dict[str, Any]:
                 "signed_on": _nullable(DATE_STRING),
                 "in_force_from": _nullable(DATE_STRING),
                 "expires_on": _nullable(DATE_STRING),
+                "effective_expiry": _nullable(
+                    {
+                        **DATE_STRING,
+                        "description": (
+                            "Today's effective expiry: the expires_on of the latest concluded "
+                            "extension or renewal signed by today, else expires_on; null when "
+                            "open-ended."
+                        ),
+                    }
+                ),
                 "terminated_on": _nullable(DATE_STRING),
                 "next_review_on": _nullable(DATE_STRING),
                 "amends": _nullable(link),
                 "amendment_kind": _nullable(_codes(AmendmentKind)),
-                "concluded": BOOLEAN,
+                "concluded": {
+                    **BOOLEAN,
+                    "description": "Counted in the O3.1 figures (false when archived or void).",
+                },
                 "confidential": BOOLEAN,
                 "partners": {"type": "array", "items": _ref("Link")},
                 "hidden_partners": {

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from crm import clock
 from crm.reports import counting
 
 TEXT = "text"
@@ -180,6 +181,7 @@ def framework_json(framework: Any, actor: Any) -> dict[str, Any]:
         "signed_on": _plain(framework.signed_on),
         "in_force_from": _plain(framework.in_force_from),
         "expires_on": _plain(framework.expires_on),
+        "effective_expiry": _plain(counting.framework_expiry(framework.id, clock.today()).on),
         "terminated_on": _plain(framework.terminated_on),
         "next_review_on": _plain(framework.next_review_on),
         "amends": (

@@ -512,6 +512,18 @@ def framework_query(
     return stmt
 
 
+def effective_expiries(frameworks: list[Framework], on: date) -> dict[int, date | None]:
+    """{framework id: effective expiry at ``on``} for a page of frameworks, in one
+    query (domain.md: extensions and renewals set it)."""
+    ids = [f.id for f in frameworks]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Framework.id, counting.effective_expiry(on)).where(Framework.id.in_(ids))
+    ).all()
+    return {framework_id: v.to_date(day) for framework_id, day in rows}
+
+
 def frameworks_of_partner(partner: Partner, *, actor: Any) -> list[Framework]:
     stmt = framework_query({"partner": partner.id, "amendments": "include"}, actor=actor)
     return list(

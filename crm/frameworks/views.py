@@ -109,7 +109,8 @@ FRAMEWORK_LIST = ListSpec(
         "ref": SortOption(_l("Reference"), Framework.ref),
         "status": SortOption(_l("Status"), Framework.status),
         "expires": SortOption(
-            _l("Expires on"), func.coalesce(Framework.expires_on, date(9999, 12, 31))
+            _l("Expires on"),
+            lambda: func.coalesce(counting.effective_expiry(clock.today()), date(9999, 12, 31)),
         ),
         "updated": SortOption(_l("Last changed"), Framework.updated_at, descending=True),
     },
@@ -141,7 +142,12 @@ def index() -> Any:
         except NotFound:
             partner = None
     return render_template(
-        "frameworks/index.html", state=state, page=page, filter_form=filter_form, partner=partner
+        "frameworks/index.html",
+        state=state,
+        page=page,
+        filter_form=filter_form,
+        partner=partner,
+        expiries=svc.effective_expiries(list(page.items), clock.today()),
     )
 
 

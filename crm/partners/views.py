@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from crm import clock
 from crm.codes import PartnerType, VictimGroup
 from crm.errors import ConflictError, NotFound, ValidationError
 from crm.extensions import db
@@ -143,11 +144,13 @@ def view(partner_id: int) -> Any:
             ).scalars()
         )
     contacts = svc.contacts_of(partner, actor=current_user)
+    linked_frameworks = frameworks.frameworks_of_partner(partner, actor=current_user)
     return render_template(
         "partners/view.html",
         partner=partner,
         security_note=svc.security_note(partner, actor=current_user),
-        frameworks=frameworks.frameworks_of_partner(partner, actor=current_user),
+        frameworks=linked_frameworks,
+        framework_expiries=frameworks.effective_expiries(linked_frameworks, clock.today()),
         engagements=engagements,
         engagement_count=engagement_count,
         contacts=contacts,

@@ -98,3 +98,29 @@ def test_an_archived_framework_page_never_says_counted(
     assert "Record an amendment" not in page
     assert "No: recorded in error (void)" in client.get(f"/frameworks/{void.id}").text
     assert client.get(f"/frameworks/{archived.id}/amend").status_code == 404
+
+
+def test_the_list_the_partner_page_and_the_api_show_the_effective_expiry(
+    client, login_as, records_admin, make_framework, make_partner, make_token
+):
+    partner = make_partner(name_en="Kept Partner")
+    framework = make_framework(
+        title_en="Kept alive", partners=[partner], expires_on=date(2024, 6, 30)
+    )
+    _extend(framework, records_admin, date(2024, 6, 1), date(2030, 6, 30))
+    login_as(Role.VIEWER, locale="en")
+    listing = client.get("/frameworks/?sort=expires").text
+    row = listing.split("Kept alive")[1].split("</tr>")[0]
+    assert "30 Jun 2030" in row and "30 Jun 2024" not in row
+    partner_page = client.get(f"/partners/{partner.id}").text
+    row = partner_page.split("Kept alive")[1].split("</tr>")[0]
+    assert "30 Jun 2030" in row
+    _token, secret = make_token(role=Role.VIEWER)
+    body = client.get(
+        f"/api/v1/frameworks/{framework.id}", headers={"Authorization": f"Bearer {secret}"}
+    ).get_json()
+    assert (body["expires_on"], body["effective_expiry"], body["concluded"]) == (
+        "2024-06-30",
+        "2030-06-30",
+        True,
+    )
