@@ -24,6 +24,8 @@ ENVIRONMENT_SETTINGS = {
     "CRM_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "CRM_BASE_URL": "BASE_URL",
     "CRM_PROXY_COUNT": "PROXY_COUNT",
+    # Published figures hide counts of people from 1 to CRM_SUPPRESS_BELOW - 1.
+    "CRM_SUPPRESS_BELOW": "SUPPRESS_BELOW",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -50,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "PRODUCTION": False,
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
     "PROXY_COUNT": 0,
+    # Counts of 1 to SUPPRESS_BELOW - 1 people are suppressed in published figures
+    # (0 or 1: nothing is).
+    "SUPPRESS_BELOW": 5,
 }
 
 
@@ -77,7 +82,7 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
-    for key in ("ALERT_WINDOW_DAYS", "MAX_UPLOAD_MB", "PROXY_COUNT"):
+    for key in ("ALERT_WINDOW_DAYS", "MAX_UPLOAD_MB", "PROXY_COUNT", "SUPPRESS_BELOW"):
         app.config[key] = int(app.config[key])
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 

@@ -127,12 +127,24 @@ def test_records_of_a_breakdown_value(year_2024, client, login_as):
         "/reports/records?kind=year&year=2024&figure=engagements.by_victim_group.sgbv"
     )
     assert engagement.ref in page.text
-    for bad in ("engagements.by_type.dance", "nothing", ""):
+    for bad in ("engagements.by_type.<dance>", "nothing", ""):
         assert client.get(f"/reports/records?kind=year&year=2024&figure={bad}").status_code == 404
+
+
+def consent_to_reporting(person, granted=True):
+    from crm.people.models import ConsentEvent
+
+    db.session.add(
+        ConsentEvent(
+            person_id=person.id, scope="use_in_reporting", granted=granted, on=date(2024, 1, 1)
+        )
+    )
+    db.session.flush()
 
 
 def test_people_reached_are_listed_by_code_only_to_those_who_may_see_people(o3, client, login_as):
     person = o3.person()
+    consent_to_reporting(person)
     o3.engagement(people=[person])
     url = "/reports/records?kind=year&year=2024&figure=engagements.unique_people"
     login_as("viewer")
@@ -140,6 +152,32 @@ def test_people_reached_are_listed_by_code_only_to_those_who_may_see_people(o3, 
     assert person.code not in page.text and "1 record" in page.text
     login_as("reporting")
     assert person.code in client.get(url).text
+
+
+def test_people_without_consent_to_reporting_count_but_are_listed_only_to_the_focal_point(
+    o3, client, login_as
+):
+    consenting, refusing, withdrawn = o3.person(), o3.person(), o3.person()
+    consent_to_reporting(consenting)
+    consent_to_reporting(withdrawn)
+    consent_to_reporting(withdrawn, granted=False)  # the latest event decides
+    o3.engagement(people=[consenting, refusing, withdrawn], women=30, men=30)
+    for person in (o3.person() for _ in range(3)):  # five people: not suppressed
+        consent_to_reporting(person)
+        o3.engagement(people=[person])
+    url = "/reports/records?kind=year&year=2024&figure=engagements.unique_people"
+    login_as("reporting")
+    report = client.get("/reports/?kind=year&year=2024")
+    assert 'data-figure="engagements.unique_people" data-value="6"' in report.text
+    page = client.get(url)
+    assert consenting.code in page.text
+    assert refusing.code not in page.text and withdrawn.code not in page.text
+    assert "4 records" in page.text
+    assert "2 more people are counted in this figure but not listed" in page.text
+    login_as("focal_point")
+    page = client.get(url)
+    assert all(p.code in page.text for p in (consenting, refusing, withdrawn))
+    assert "not listed" not in page.text
 
 
 def test_printable_version(year_2024, client, login_as):
