@@ -111,7 +111,9 @@ def create_command(email: str, name: str, scope: str, days: int) -> None:
 @click.option("--prefix", "prefix", default=None, help="The first characters of the token.")
 @with_appcontext
 @localized
-def revoke_command(email: str | None, name: str | None, revoke_all: bool, prefix: str | None) -> None:
+def revoke_command(
+    email: str | None, name: str | None, revoke_all: bool, prefix: str | None
+) -> None:
     """End one token (or every token of an account) at once."""
     from sqlalchemy import select
 

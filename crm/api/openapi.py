@@ -256,10 +256,9 @@ def _outcome3_schema(counts: dict[str, Any]) -> dict[str, Any]:
                     "held_in_period": INTEGER,
                     "participants": {
                         "type": "object",
-                        "properties": {
-                            name: person_count
-                            for name in ("total", "women", "men", "unspecified", "under_18")
-                        },
+                        "properties": dict.fromkeys(
+                            ("total", "women", "men", "unspecified", "under_18"), person_count
+                        ),
                     },
                     "unique_people": person_count,
                     "by_type": counts,

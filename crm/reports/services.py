@@ -424,7 +424,25 @@ def published_report(p: Period, *, with_restatement: bool = False) -> ReportView
     return channel_report(p)
 
 
-def records_behind(p: Period, key: str, *, live: bool = False) -> tuple[Any, ReportingPeriod | None]:
+def frozen_ids(period: ReportingPeriod, key: str) -> list[int] | None:
+    """The ids frozen behind ``key`` (a headline resolves to its figure), or None."""
+    snapshot = period.snapshot or {}
+    figures = snapshot.get("figures")
+    if not figures:
+        return None
+    rule = HeadlineRule(figures["cooperation_frameworks"]["headline_rule"])
+    canonical = counting.canonical_key(key, as_period(period), headline_rule=rule)
+    records = snapshot.get("records", {})
+    if canonical in records:
+        return list(records[canonical])
+    # A breakdown value without records at the time of locking.
+    counting.record_ids(canonical, as_period(period))  # raises KeyError for no figure
+    return []
+
+
+def records_behind(
+    p: Period, key: str, *, live: bool = False
+) -> tuple[Any, ReportingPeriod | None]:
     """The ids behind figure ``key`` as a channel lists them: the frozen ids of a
     locked period (unless ``live``), today's otherwise. Raises KeyError for no figure."""
     live_ids = counting.record_ids(key, p)

@@ -476,7 +476,9 @@ def records() -> Any:
         # (everyone sees them listed but the focal point).
         withheld = services.withheld_people(current_user)
         if withheld is not None:
-            withheld_count = counting.count(stmt.with_only_columns(model.id).where(model.id.in_(withheld)))
+            withheld_count = counting.count(
+                stmt.with_only_columns(model.id).where(model.id.in_(withheld))
+            )
             stmt = stmt.where(model.id.not_in(withheld))
     page = state.paginate(stmt, model.id)
     rows = [_record_row(kind, obj, frozen_view=not use_live) for obj in page.items]

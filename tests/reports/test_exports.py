@@ -305,10 +305,7 @@ def test_download_from_the_report_page(history, client, login_as):
     )
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
-    assert (
-        "outcome3_2024-01-01_2024-12-31_ar.xlsx"
-        in response.headers["Content-Disposition"]
-    )
+    assert "outcome3_2024-01-01_2024-12-31_ar.xlsx" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.worksheets[0].sheet_view.rightToLeft
     assert workbook.properties.creator.startswith("reporting")  # who made it
