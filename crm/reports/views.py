@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from werkzeug.routing import BuildError
 
 from crm.codes import HeadlineRule
@@ -469,7 +470,9 @@ def records() -> Any:
     if locked is not None and use_live:
         view_args["live"] = "1"
     state = spec.from_request(request.args, **view_args)
-    stmt = select(model).where(model.id.in_(source))
+    # Relationships load only if the page reads them: a related code that no list
+    # knows any more (see the breakdowns) must not keep the list from showing.
+    stmt = select(model).where(model.id.in_(source)).options(lazyload("*"))
     withheld_count = 0
     if kind == "person":
         # Counted, but not listed: people who do not consent to use in reporting
