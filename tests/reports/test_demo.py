@@ -60,6 +60,10 @@ def test_a_record_dated_2024_after_the_demo_is_a_restatement_not_a_silent_change
     page = html.unescape(client.get("/reports/?kind=year&year=2024").text)
     assert 'data-figure="engagements.headline" data-value="22"' in page
     assert "Held in the period</strong>: published 22, today 23" in page
+    # Year by year, the locked years keep their published headlines too.
+    years = {y.year: y for y in services.yearly(2024)}
+    assert (years[2024].frameworks, years[2024].engagements) == (100, 22)
+    assert services.yearly(2024, live=True)[-1].engagements == 23
     _token, secret = make_token("reporting")
     api = client.get(
         "/api/v1/outcome3?year=2024", headers={"Authorization": f"Bearer {secret}"}
