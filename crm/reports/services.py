@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import force_locale
@@ -260,6 +260,38 @@ def unlock_period(
             "reason": reason,
         },
     )
+
+
+@dataclass(frozen=True)
+class EarlierLock:
+    """A lock lifted since: what was published, and when and why it was reopened."""
+
+    locked_at: datetime | None
+    unlocked_at: datetime | None
+    frameworks: int
+    engagements: int
+    reason: str | None
+
+
+def lock_history(period: ReportingPeriod) -> list[EarlierLock]:
+    """The earlier locks of a period, oldest first (their figures stay on record)."""
+
+    def moment(value: Any) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    out = []
+    for earlier in (period.snapshot or {}).get("earlier", []):
+        figures = earlier.get("figures") or {}
+        out.append(
+            EarlierLock(
+                moment(earlier.get("locked_at")),
+                moment(earlier.get("unlocked_at")),
+                int(figures.get("cooperation_frameworks", {}).get("headline") or 0),
+                int(figures.get("engagements", {}).get("headline") or 0),
+                earlier.get("unlock_reason"),
+            )
+        )
+    return out
 
 
 # --- restatements ---------------------------------------------------------------------------

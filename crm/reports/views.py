@@ -658,6 +658,7 @@ def periods() -> Any:
         periods=rows,
         form=NewPeriodForm(),
         period_args=lambda r: period_args(services.as_period(r)),
+        lock_history=services.lock_history,
     )
 
 
@@ -687,6 +688,7 @@ def period_new() -> Any:
         periods=rows,
         form=form,
         period_args=lambda r: period_args(services.as_period(r)),
+        lock_history=services.lock_history,
     ), 400
 
 

@@ -19,7 +19,7 @@ def last_audit(action):
     return entry, json.loads(entry.details)
 
 
-def test_lock_then_unlock_a_year(runner, o3):
+def test_lock_then_unlock_a_year(runner, o3, client, login_as):
     o3.engagement(date(2024, 3, 3))
     o3.framework(date(2023, 5, 5))
     result = runner.invoke(
@@ -49,6 +49,12 @@ def test_lock_then_unlock_a_year(runner, o3):
     again = runner.invoke(args=["report", "unlock", "--year", "2024", "--reason", "again"])
     assert again.exit_code == 1
     assert "not locked" in again.stderr
+    # What was published, and why it was reopened, stays in view.
+    login_as("viewer")
+    page = client.get("/reports/periods").text
+    assert "Earlier lock: published on" in page
+    assert "(O3.1: 1, O3.2: 1)" in page
+    assert "A date was wrong" in page
 
 
 def test_lock_a_general_assembly_year_or_dates_named_by_default(runner):
