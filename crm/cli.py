@@ -181,11 +181,12 @@ COMMANDS: list[click.Command] = [serve_command, users_group, audit_group]
 def register(app: Flask) -> None:
     """The core commands and those of the areas (blueprints add their own groups,
     e.g. ``crm people rotate-key`` and ``crm frameworks alerts``)."""
+    from crm.api.cli import tokens_group
     from crm.demo import demo_command
     from crm.imports.cli import import_command
     from crm.reports.cli import report_group
 
-    for command in (*COMMANDS, import_command, report_group, demo_command):
+    for command in (*COMMANDS, import_command, report_group, tokens_group, demo_command):
         app.cli.add_command(command)
 
 

@@ -25,6 +25,8 @@ ENVIRONMENT_SETTINGS = {
     "CRM_BASE_URL": "BASE_URL",
     "CRM_PROXY_COUNT": "PROXY_COUNT",
     "CRM_TIMEZONE": "TIMEZONE",
+    # Published figures hide counts of people from 1 to CRM_SUPPRESS_BELOW - 1.
+    "CRM_SUPPRESS_BELOW": "SUPPRESS_BELOW",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -53,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,
     # The organisation's time zone: what "today" means (a user may choose their own).
     "TIMEZONE": "Europe/Zurich",
+    # Counts of 1 to SUPPRESS_BELOW - 1 people are suppressed in published figures
+    # (0 or 1: nothing is).
+    "SUPPRESS_BELOW": 5,
 }
 
 
@@ -80,7 +85,7 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
-    for key in ("ALERT_WINDOW_DAYS", "MAX_UPLOAD_MB", "PROXY_COUNT"):
+    for key in ("ALERT_WINDOW_DAYS", "MAX_UPLOAD_MB", "PROXY_COUNT", "SUPPRESS_BELOW"):
         app.config[key] = int(app.config[key])
     from crm.clock import valid_zone
 

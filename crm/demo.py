@@ -10,8 +10,9 @@ gives the published key results: 100 cooperation frameworks concluded to date an
 
 The records are created through the areas' services, as a demonstration user
 (a victims and survivors focal point, the role that may do all of it) whose
-random password is printed once. The 2023 report is locked, and one engagement
-of December 2023 was logged after the lock, so the report shows a restatement.
+random password is printed once. The 2023 and 2024 reports are locked as
+published, and one engagement of December 2023 was logged after the lock, so the
+2023 report shows a restatement; so will 2024 once a record dated 2024 is added.
 
 The data are generated from a fixed seed: every run gives the same history.
 """
@@ -910,9 +911,12 @@ def build(today: date | None = None) -> Summary:
             },
             actor=None,
         )
-    # The 2023 figures were published and locked; an engagement of December 2023
-    # was logged afterwards: the 2023 report shows the restatement.
+    # The 2023 and 2024 figures were published and locked (the 2024 report: 100
+    # frameworks, 22 engagements). An engagement of December 2023 was logged after
+    # the 2023 lock: the 2023 report shows the restatement. Any record dated 2024
+    # entered from now on shows as a restatement of the 2024 report, never silently.
     reports.lock_period(Period.year(2023), actor=None, name="Report on 2023 results")
+    reports.lock_period(Period.year(2024), actor=None, name="Report on 2024 results")
     builder._victims_engagement(
         date(2023, 12, 19), "meeting", "online", "DE", ["missing_disappeared"], (6, 4, 0, 0)
     )

@@ -532,6 +532,7 @@ def _report_list(args: Any, actor: Any) -> tuple[str, Any, dict[str, Any]]:
     from crm.frameworks.models import Framework
     from crm.frameworks.services import framework_query
     from crm.reports import counting
+    from crm.reports import services as report_services
     from crm.reports.forms import PeriodForm
 
     key = str(args.get("figure") or "")
@@ -539,12 +540,14 @@ def _report_list(args: Any, actor: Any) -> tuple[str, Any, dict[str, Any]]:
     if not key or not form.validate():
         raise NotExportable(key)
     period = form.period()
+    live = str(args.get("live") or "") == "1"
     try:
         kind = counting.figure_kind(counting.canonical_key(key, period))
-        ids = counting.record_ids(key, period)
+        # The list as the records page shows it: frozen for a locked period.
+        ids, _locked = report_services.records_behind(period, key, live=live)
     except (KeyError, ValueError) as exc:
         raise NotExportable(key) from exc
-    filters = {"figure": key, "from": period.start, "to": period.end}
+    filters = {"figure": key, "from": period.start, "to": period.end, "live": live}
     if kind == "framework":
         stmt = framework_query({"amendments": "include"}, actor=actor)
         return "frameworks", stmt.where(Framework.id.in_(ids)), filters

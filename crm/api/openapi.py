@@ -245,40 +245,89 @@ def _schemas() -> dict[str, Any]:
             )
             for name in ("Partner", "Framework", "Engagement")
         },
-        "Outcome3": _object(
-            {
-                "period": _object({"from": DATE_STRING, "to": DATE_STRING}),
-                "cooperation_frameworks": {
-                    "type": "object",
-                    "required": ["headline", "headline_rule", "concluded_to_date"],
-                    "properties": {
-                        "headline": INTEGER,
-                        "headline_rule": _codes(HeadlineRule),
-                        "concluded_to_date": INTEGER,
-                        "concluded_in_period": INTEGER,
-                        "in_force_at_end": INTEGER,
-                        "civil_society_to_date": INTEGER,
-                        "by_partner_type": counts,
-                        "by_instrument": counts,
-                    },
+        "Outcome3": _outcome3_schema(counts),
+    }
+
+
+def _outcome3_schema(counts: dict[str, Any]) -> dict[str, Any]:
+    person_count = {
+        **_nullable(INTEGER),
+        "description": "A count of people: null when suppressed (see suppressed).",
+    }
+    schema = _object(
+        {
+            "period": _object({"from": DATE_STRING, "to": DATE_STRING}),
+            "cooperation_frameworks": {
+                "type": "object",
+                "required": ["headline", "headline_rule", "concluded_to_date"],
+                "properties": {
+                    "headline": INTEGER,
+                    "headline_rule": _codes(HeadlineRule),
+                    "concluded_to_date": INTEGER,
+                    "concluded_in_period": INTEGER,
+                    "in_force_at_end": INTEGER,
+                    "civil_society_to_date": INTEGER,
+                    "by_partner_type": counts,
+                    "by_instrument": counts,
                 },
-                "engagements": {
-                    "type": "object",
-                    "required": ["headline", "held_in_period", "participants"],
-                    "properties": {
-                        "headline": INTEGER,
-                        "held_in_period": INTEGER,
-                        "participants": counts,
-                        "unique_people": INTEGER,
-                        "by_type": counts,
-                        "by_format": counts,
-                        "by_victim_group": counts,
-                        "by_country": counts,
+            },
+            "engagements": {
+                "type": "object",
+                "required": ["headline", "held_in_period", "participants"],
+                "properties": {
+                    "headline": INTEGER,
+                    "held_in_period": INTEGER,
+                    "participants": {
+                        "type": "object",
+                        "properties": dict.fromkeys(
+                            ("total", "women", "men", "unspecified", "under_18"), person_count
+                        ),
                     },
+                    "unique_people": person_count,
+                    "by_type": counts,
+                    "by_format": counts,
+                    "by_victim_group": counts,
+                    "by_country": counts,
                 },
-            }
+            },
+            "suppressed": {
+                "type": "array",
+                "items": STRING,
+                "description": (
+                    "The keys of the counts of people that are null: 1 to below - 1 "
+                    "people, or a cell that would give such a count away through a total "
+                    "(e.g. engagements.participants.women)."
+                ),
+            },
+            "suppression": _object({"below": INTEGER}),
+        }
+    )
+    schema["properties"]["locked"] = {
+        **_object({"name": STRING, "locked_at": DATETIME, "restated": BOOLEAN}),
+        "description": (
+            "Only for a locked period: its name, when it was locked, and whether "
+            "today's data would give different figures."
         ),
     }
+    schema["properties"]["live"] = {
+        **BOOLEAN,
+        "description": "Only for a locked period: true when live=1 asked for today's data.",
+    }
+    schema["properties"]["restatement"] = {
+        "type": "array",
+        "description": (
+            "Only for a locked period: each figure that today's data gives differently "
+            "from the published one (null: suppressed)."
+        ),
+        "items": _object(
+            {"figure": STRING, "published": _nullable(INTEGER), "today": _nullable(INTEGER)}
+        ),
+    }
+    schema["description"] = (
+        "A locked period answers its frozen figures, with locked, live and restatement; "
+        "live=1 answers today's data instead, still with locked and restatement."
+    )
+    return schema
 
 
 # --- parameters --------------------------------------------------------------------
@@ -497,7 +546,10 @@ def document() -> dict[str, Any]:
                 "get": {
                     "tags": ["reports"],
                     "summary": "The Outcome 3 figures of a year or of any period.",
-                    "description": "Identical to crm report outcome3 --format json.",
+                    "description": (
+                        "Identical to crm report outcome3 --format json: the frozen figures "
+                        "of a locked period (with locked), today's data with live=1."
+                    ),
                     "operationId": "outcome3",
                     "parameters": [
                         {
@@ -508,6 +560,13 @@ def document() -> dict[str, Any]:
                         },
                         {"name": "from", "in": "query", "required": False, "schema": DATE_STRING},
                         {"name": "to", "in": "query", "required": False, "schema": DATE_STRING},
+                        {
+                            "name": "live",
+                            "in": "query",
+                            "required": False,
+                            "description": "1: today's data for a locked period.",
+                            "schema": {"type": "string", "enum": ["0", "1"]},
+                        },
                         LANG,
                     ],
                     "responses": _responses(

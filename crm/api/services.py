@@ -85,8 +85,8 @@ def _expiry(value: Any) -> datetime | None:
 
 def create_token(owner: User, data: Mapping[str, Any], *, actor: Any) -> tuple[ApiToken, str]:
     """Create a token for ``owner``; return it and its secret value, which is shown
-    once and never stored."""
-    if not can_manage_tokens_of(actor, owner):
+    once and never stored. ``actor`` None is the command line (the operator)."""
+    if actor is not None and not can_manage_tokens_of(actor, owner):
         raise PermissionDenied()
     errors: dict[str, list[Any]] = {}
     name = (data.get("name") or "").strip()
@@ -118,7 +118,7 @@ def create_token(owner: User, data: Mapping[str, Any], *, actor: Any) -> tuple[A
         prefix=secret[:PREFIX_LENGTH],
         token_hash=hash_token(secret),
         scope=scope,
-        created_by_id=actor.id,
+        created_by_id=getattr(actor, "id", None),
         expires_at=expires_at,
     )
     db.session.add(token)
@@ -134,7 +134,7 @@ def create_token(owner: User, data: Mapping[str, Any], *, actor: Any) -> tuple[A
 
 def revoke_token(token: ApiToken, *, actor: Any) -> None:
     owner = db.session.get(User, token.user_id)
-    if owner is None or not can_manage_tokens_of(actor, owner):
+    if owner is None or (actor is not None and not can_manage_tokens_of(actor, owner)):
         raise PermissionDenied()
     if token.revoked_at is not None:
         return

@@ -138,9 +138,10 @@ def _date_arg(name: str) -> date:
 @api_view(P.REPORTS_VIEW)
 def outcome3() -> Any:
     """The Outcome 3 figures for ``year`` or for ``from``–``to``, exactly as
-    ``crm report outcome3 --format json`` prints them."""
-    from crm.reports.counting import MAX_YEAR, MIN_YEAR
-    from crm.reports.counting import outcome3 as figures
+    ``crm report outcome3 --format json`` prints them: the frozen figures of a
+    locked period (with ``locked``), today's data with ``live=1``."""
+    from crm.reports.counting import MAX_YEAR, MIN_YEAR, Period
+    from crm.reports.services import channel_report
 
     has_year = bool(request.args.get("year"))
     has_range = bool(request.args.get("from") or request.args.get("to"))
@@ -162,14 +163,18 @@ def outcome3() -> Any:
         start, end = date(year, 1, 1), date(year, 12, 31)
     else:
         start, end = _date_arg("from"), _date_arg("to")
+    live = request.args.get("live", "0")
+    if live not in ("0", "1"):
+        raise ApiError(400, "invalid_parameter", _l("live must be 0 or 1."))
     try:
-        return jsonify(figures(start, end))
+        p = Period(start, end)
     except ValueError as exc:
         raise ApiError(
             400,
             "invalid_parameter",
             _l("The period must end on or after its first day, between 1990 and 2999."),
         ) from exc
+    return jsonify(channel_report(p, live=live == "1").as_json())
 
 
 # --- partners ----------------------------------------------------------------------

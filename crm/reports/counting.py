@@ -47,12 +47,24 @@ The rules (``RULE_VERSION``; dates inclusive, P = [start, end]):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -82,6 +94,8 @@ RULE_VERSION = "2026.1"
 rule_version = RULE_VERSION
 
 MIN_YEAR, MAX_YEAR = 1990, 2999
+# What a stored code may look like (for a value that no code list knows).
+STORED_VALUE = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 FRAMEWORKS, ENGAGEMENTS = "cooperation_frameworks", "engagements"
 
 
@@ -226,7 +240,7 @@ def _has_counterpart_of_type(types: Any) -> ColumnElement[bool]:
         .where(
             FrameworkPartner.framework_id == Framework.id,
             Partner.archived_at.is_(None),
-            Partner.type.in_(types),
+            _raw(Partner.type).in_([str(t) for t in types]),
         )
     )
 
@@ -350,12 +364,27 @@ class Breakdown:
         return f"{self.section}.{self.name}"
 
     def parse(self, value: str) -> str:
-        """A value as the breakdown knows it; ValueError for any other."""
+        """A value as the breakdown knows it; ValueError for any other.
+
+        A stored value without a label (an unrecognised code) is a value too: a
+        breakdown never drops what the database holds.
+        """
         if self.codes is not None:
-            return self.codes(value).value
-        if len(value) == 2 and value.isascii() and value.isalpha():
+            try:
+                return self.codes(value).value
+            except ValueError:
+                pass
+        elif len(value) == 2 and value.isascii() and value.isalpha():
             return value.upper()
+        if STORED_VALUE.fullmatch(value):
+            return value
         raise ValueError(value)
+
+
+def _raw(column: Any) -> Any:
+    """A code column read and compared as the text it stores, so that a stored code
+    no code list knows is counted (and listed) instead of failing or vanishing."""
+    return type_coerce(column, String)
 
 
 def _framework_column(column: Any, name: str, codes: type[Code]) -> Breakdown:
@@ -364,15 +393,17 @@ def _framework_column(column: Any, name: str, codes: type[Code]) -> Breakdown:
         name,
         codes,
         lambda p: (
-            select(column, func.count(Framework.id)).where(_concluded_to_date(p)).group_by(column)
+            select(_raw(column), func.count(Framework.id))
+            .where(_concluded_to_date(p))
+            .group_by(column)
         ),
-        lambda p, value: concluded_to_date_ids(p).where(column == value),
+        lambda p, value: concluded_to_date_ids(p).where(_raw(column) == value),
     )
 
 
 def _by_partner_type_grouped(p: Period) -> Select[Any]:
     return (
-        select(Partner.type, func.count(distinct(Framework.id)))
+        select(_raw(Partner.type), func.count(distinct(Framework.id)))
         .select_from(Framework)
         .join(FrameworkPartner, FrameworkPartner.framework_id == Framework.id)
         .join(Partner, Partner.id == FrameworkPartner.partner_id)
@@ -387,17 +418,17 @@ def _engagement_column(column: Any, name: str, codes: type[Code] | None) -> Brea
         name,
         codes,
         lambda p: (
-            select(column, func.count(Engagement.id))
+            select(_raw(column), func.count(Engagement.id))
             .where(_held_in_period(p), column.is_not(None))
             .group_by(column)
         ),
-        lambda p, value: held_in_period_ids(p).where(column == value),
+        lambda p, value: held_in_period_ids(p).where(_raw(column) == value),
     )
 
 
 def _by_victim_group_grouped(p: Period) -> Select[Any]:
     return (
-        select(EngagementVictimGroup.code, func.count(distinct(Engagement.id)))
+        select(_raw(EngagementVictimGroup.code), func.count(distinct(Engagement.id)))
         .select_from(Engagement)
         .join(EngagementVictimGroup, EngagementVictimGroup.engagement_id == Engagement.id)
         .where(_held_in_period(p))
@@ -410,7 +441,7 @@ def _with_victim_group(p: Period, value: str) -> Select[Any]:
         exists(
             select(EngagementVictimGroup.engagement_id).where(
                 EngagementVictimGroup.engagement_id == Engagement.id,
-                EngagementVictimGroup.code == value,
+                _raw(EngagementVictimGroup.code) == value,
             )
         )
     )
@@ -440,11 +471,17 @@ def _code(value: Any) -> str:
 
 
 def breakdown_counts(breakdown: Breakdown, p: Period) -> dict[str, int]:
-    """{code: count}, codes in their list's order (countries: most first), zeros left out."""
+    """{code: count}, codes in their list's order (countries: most first), zeros left out.
+
+    A stored code that the list does not know is kept (after the known ones), so
+    the report shows it as unrecognised instead of silently dropping it.
+    """
     rows = db.session.execute(breakdown.grouped(p)).all()
     counts = {_code(value): int(n) for value, n in rows if value is not None and n}
     if breakdown.codes is not None:
-        return {code: counts[code] for code in breakdown.codes.values() if code in counts}
+        known = [code for code in breakdown.codes.values() if code in counts]
+        unknown = sorted(code for code in counts if code not in known)
+        return {code: counts[code] for code in (*known, *unknown)}
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 

@@ -4,13 +4,15 @@ Every format is written from the one report dict that ``counting.report`` return
 so they carry the same numbers as the web page. Labels and headers are in the
 current language (the caller wraps the call in ``force_locale``).
 
-Small-cell suppression (for published files)
---------------------------------------------
-Counts of people (the participant totals and the individual people reached) from
-1 to ``threshold`` (4 by default, ``REPORT_SMALL_CELL_MAX`` in the settings) could
-single a person out, so a published file shows them as suppressed:
+Small-cell suppression (every channel)
+--------------------------------------
+Counts of people (the participant totals by sex and age, and the individual
+people reached) from 1 to ``below - 1`` (``CRM_SUPPRESS_BELOW``, 5 by default, so
+1 to 4) could single a person out. Every channel (web page, print page, files,
+command line, API) shows the same suppressed figures; ``suppress`` is applied
+once, in ``services.channel_report``:
 
-1. *Primary*: every person count from 1 to ``threshold`` is suppressed. Zero is
+1. *Primary*: every person count from 1 to ``below - 1`` is suppressed. Zero is
    shown: it reveals nobody.
 2. *Secondary*: the participants obey an equation, ``total = women + men +
    unspecified``. When exactly one of its cells is suppressed, the published
@@ -19,8 +21,10 @@ single a person out, so a published file shows them as suppressed:
    exactly one suppressed cell. With two or more suppressed cells an equation only
    gives their sum, never one of them.
 
-Counts of engagements and frameworks (the breakdowns by type, format, country…)
-count events and signed instruments, not people, and are not suppressed.
+A suppressed cell is ``null`` in JSON (its key is listed under ``suppressed``) and
+shows as ``•`` everywhere else, with a note saying why. Counts of engagements
+and frameworks (the breakdowns by type, format, country…) count events and
+signed instruments, not people, and are never suppressed.
 """
 
 from __future__ import annotations
@@ -66,10 +70,14 @@ EQUATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def default_threshold() -> int:
+SUPPRESSED_MARK = "•"
+
+
+def default_below() -> int:
+    """``CRM_SUPPRESS_BELOW``: counts of 1 to this minus one people are suppressed."""
     if has_app_context():
-        return int(current_app.config.get("REPORT_SMALL_CELL_MAX", 4))
-    return 4
+        return int(current_app.config.get("SUPPRESS_BELOW", 5))
+    return 5
 
 
 # --- suppression -------------------------------------------------------------------------
@@ -102,21 +110,44 @@ def suppressed_cells(
     return hidden
 
 
-def suppress(report: dict[str, Any], threshold: int | None = None) -> dict[str, Any]:
-    """A copy of ``report`` for publication: small person counts become None.
+def hidden_cells(report: dict[str, Any], below: int | None = None) -> set[str]:
+    """The keys of the person counts of ``report`` that must not be shown."""
+    below = default_below() if below is None else int(below)
+    values = {key: int(_get(report, key) or 0) for key in PERSON_CELLS if _has(report, key)}
+    return suppressed_cells(values, _equations_of(values), below - 1)
 
-    The copy says what was suppressed: ``suppressed`` lists the keys and
-    ``suppression`` gives the threshold.
+
+def suppress(report: dict[str, Any], below: int | None = None) -> dict[str, Any]:
+    """A copy of ``report`` as it is published: small person counts become None.
+
+    The copy says what was suppressed: ``suppressed`` lists the keys (in a fixed
+    order) and ``suppression`` gives the rule (``{"below": 5}``: counts of 1 to 4
+    people, and the cells that would give one away).
     """
-    threshold = default_threshold() if threshold is None else threshold
-    values = {key: int(_get(report, key)) for key in PERSON_CELLS}
-    hidden = suppressed_cells(values, EQUATIONS, threshold)
+    below = default_below() if below is None else int(below)
+    hidden = hidden_cells(report, below)
     out = copy.deepcopy(report)
     for key in hidden:
         _set(out, key, None)
     out["suppressed"] = sorted(hidden, key=PERSON_CELLS.index)
-    out["suppression"] = {"from": 1, "to": threshold}
+    out["suppression"] = {"below": below}
     return out
+
+
+def _has(report: dict[str, Any], key: str) -> bool:
+    try:
+        _get(report, key)
+    except (KeyError, TypeError):
+        return False
+    return True
+
+
+def _equations_of(values: dict[str, int]) -> list[tuple[str, tuple[str, ...]]]:
+    return [
+        (total, parts)
+        for total, parts in EQUATIONS
+        if total in values and all(p in values for p in parts)
+    ]
 
 
 def _get(report: dict[str, Any], key: str) -> Any:
@@ -145,7 +176,7 @@ def neutralise(value: Any) -> Any:
 
 
 def _shown(value: Any) -> Any:
-    return _("suppressed") if value is None else value
+    return SUPPRESSED_MARK if value is None else value
 
 
 @dataclass(frozen=True)
@@ -212,17 +243,33 @@ def sheets(report: dict[str, Any]) -> list[Sheet]:
 
 
 def notes(report: dict[str, Any]) -> list[str]:
-    lines = [str(texts.BREAKDOWN_NOTE)]
-    if "suppression" in report:
-        lines.append(
-            _(
-                "Counts of %(low)s to %(high)s people are suppressed, and so are as few other "
-                "cells as needed for totals not to reveal them.",
-                low=report["suppression"]["from"],
-                high=report["suppression"]["to"],
-            )
-        )
+    """The lines under the figures: the lock (and whether these are today's data),
+    what a breakdown adds up to, and what the suppression mark means."""
+    lines = []
+    locked = report.get("locked")
+    if locked:
+        lines.append(texts.locked_note(locked["name"], datetime.fromisoformat(locked["locked_at"])))
+        if report.get("live"):
+            lines.append(texts.live_note())
+        if locked["restated"]:
+            lines.append(texts.restated_note())
+    lines.append(str(texts.BREAKDOWN_NOTE))
+    if report.get("suppressed"):
+        lines.append(texts.suppression_note(report["suppression"]["below"]))
     return lines
+
+
+def restatement_rows(report: dict[str, Any]) -> list[list[Any]]:
+    """["restatement", figure key, figure name, "published 2, today 3"] per restated figure."""
+    return [
+        [
+            "restatement",
+            change["figure"],
+            texts.figure_title(change["figure"]),
+            texts.change_text(change["published"], change["today"]),
+        ]
+        for change in report.get("restatement", [])
+    ]
 
 
 # --- the formats -----------------------------------------------------------------------------
@@ -248,6 +295,8 @@ def to_csv(report: dict[str, Any]) -> bytes:
             writer.writerow([neutralise(cell) for cell in row])
     for line in notes(report):
         writer.writerow(["note", "", neutralise(line), ""])
+    for row in restatement_rows(report):
+        writer.writerow([neutralise(cell) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -283,6 +332,8 @@ def to_xlsx(report: dict[str, Any], *, made_by: str | None = None) -> bytes:
             ws.append([])
             for line in notes(report):
                 ws.append([neutralise(line)])
+            for row in restatement_rows(report):
+                ws.append([neutralise(cell) for cell in row])
         for column, width in zip("ABCD", (34, 24, 56, 12), strict=False):
             ws.column_dimensions[column].width = width
         ws.freeze_panes = "A2"
@@ -313,6 +364,8 @@ def to_table(report: dict[str, Any]) -> bytes:
             lines.append(f"  {label!s:<{width}}  {value!s:>8}")
         lines.append("")
     lines.extend(notes(report))
+    for _kind, _key, title, change in restatement_rows(report):
+        lines.append(f"  {title}: {change}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -325,8 +378,8 @@ def render(report: dict[str, Any], fmt: str, *, made_by: str | None = None) -> b
     return WRITERS[fmt](report)
 
 
-def filename(report: dict[str, Any], fmt: str, language: str, *, published: bool) -> str:
+def filename(report: dict[str, Any], fmt: str, language: str, *, live: bool = False) -> str:
     period = report["period"]
-    suffix = "-published" if published else ""
+    suffix = "-live" if live else ""
     extension = "txt" if fmt == "table" else fmt
     return f"outcome3_{period['from']}_{period['to']}_{language}{suffix}.{extension}"

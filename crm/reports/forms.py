@@ -108,6 +108,14 @@ class LockForm(CrmForm):
 
 
 class UnlockForm(VersionedForm):
+    reason = StringField(
+        _l("Why is the period unlocked?"),
+        validators=[
+            DataRequired(message=_l("Say why the period is unlocked.")),
+            Length(max=1000),
+        ],
+        description=_l("Kept with the figures that were published, in the audit trail."),
+    )
     confirm = BooleanField(
         _l("I understand that the figures of this period may change once it is unlocked."),
         validators=[DataRequired(message=_l("Confirm to unlock the period."))],
@@ -152,10 +160,6 @@ EXPORT_FORMATS = (
 class ExportForm(CrmForm):
     format = SelectField(_l("File format"), choices=choices(EXPORT_FORMATS), default="xlsx")
     language = SelectField(_l("Language of the file"), choices=choices(LANGUAGE_NAMES.items()))
-    published = BooleanField(
-        _l("For publication: suppress counts of 1 to 4 people"),
-        default=True,
-        false_values=("", "0", "false", "no"),
-    )
+    live = HiddenField()
     start = HiddenField()
     end = HiddenField()

@@ -3,11 +3,12 @@ restatements and recorded exports. Views, the CLI and the API call these."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import force_locale
@@ -220,16 +221,25 @@ def lock_period(
     return period
 
 
-def unlock_period(period: ReportingPeriod, *, actor: Any, version: int | None = None) -> None:
-    """Lift a lock. The frozen figures and ids stay in the record, under "earlier"."""
+def unlock_period(
+    period: ReportingPeriod, *, actor: Any, reason: str, version: int | None = None
+) -> None:
+    """Lift a lock, for a stated reason. The frozen figures and ids stay in the
+    record, under "earlier", with who lifted the lock, when and why."""
     _require(actor, Permission.PERIODS_LOCK)
     _check_version(period, version)
     if not period.is_locked or not period.snapshot:
         raise ValidationError({"": [_l("This period is not locked.")]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_l("Say why the period is unlocked.")]})
+    if len(reason) > 1000:
+        raise ValidationError({"reason": [_l("Use at most 1000 characters.")]})
     current = dict(period.snapshot)
     earlier = list(current.pop("earlier", []))
     current["unlocked_at"] = utcnow().isoformat()
     current["unlocked_by_id"] = getattr(actor, "id", None)
+    current["unlock_reason"] = reason
     earlier.append(current)
     figures = current["figures"]
     period.snapshot = {"earlier": earlier}
@@ -247,8 +257,41 @@ def unlock_period(period: ReportingPeriod, *, actor: Any, version: int | None = 
             "frameworks": figures["cooperation_frameworks"]["headline"],
             "engagements": figures["engagements"]["headline"],
             "snapshot_sha256": _snapshot_digest(current),
+            "reason": reason,
         },
     )
+
+
+@dataclass(frozen=True)
+class EarlierLock:
+    """A lock lifted since: what was published, and when and why it was reopened."""
+
+    locked_at: datetime | None
+    unlocked_at: datetime | None
+    frameworks: int
+    engagements: int
+    reason: str | None
+
+
+def lock_history(period: ReportingPeriod) -> list[EarlierLock]:
+    """The earlier locks of a period, oldest first (their figures stay on record)."""
+
+    def moment(value: Any) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    out = []
+    for earlier in (period.snapshot or {}).get("earlier", []):
+        figures = earlier.get("figures") or {}
+        out.append(
+            EarlierLock(
+                moment(earlier.get("locked_at")),
+                moment(earlier.get("unlocked_at")),
+                int(figures.get("cooperation_frameworks", {}).get("headline") or 0),
+                int(figures.get("engagements", {}).get("headline") or 0),
+                earlier.get("unlock_reason"),
+            )
+        )
+    return out
 
 
 # --- restatements ---------------------------------------------------------------------------
@@ -330,33 +373,87 @@ def _key_order(key: str) -> tuple[int, str]:
     return (order.index(key), key) if key in order else (len(order), key)
 
 
-# --- the published report ----------------------------------------------------------------------
+# --- the one rule: which figures a channel shows -------------------------------------------
 
 
 @dataclass
 class ReportView:
-    """What a report shows: the figures (frozen when the period is locked) and where
-    they come from."""
+    """What every channel shows for a period: the web page, the print page, the
+    files, the command line and the API all take their numbers from here.
+
+    ``figures`` are the frozen figures of a locked period (today's when ``live``
+    was asked), with small counts of people suppressed (``crm.reports.exports``).
+    """
 
     period: Period
     figures: dict[str, Any]
     locked: ReportingPeriod | None = None
     restated: Restatement | None = None
+    live: bool = False  # a locked period shown with today's data
+    hidden_frozen: set[str] = field(default_factory=set)
+    hidden_live: set[str] = field(default_factory=set)
+
+    @property
+    def is_restated(self) -> bool:
+        return bool(self.restated and self.restated.any)
+
+    def shown(self, change: FigureChange) -> tuple[int | None, int | None]:
+        """A restated figure as it may be shown: (published, today), None when suppressed."""
+        frozen = None if change.key in self.hidden_frozen else change.frozen
+        live = None if change.key in self.hidden_live else change.live
+        return frozen, live
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as JSON (the API, ``--format json`` and the JSON file).
+
+        A locked period adds ``locked`` ({name, locked_at, restated}) and the
+        ``restatement`` (each figure that today's data gives differently); ``live``
+        is true when today's data was asked for instead of the frozen figures.
+        """
+        out = copy.deepcopy(self.figures)
+        if self.locked is None:
+            return out
+        out["locked"] = {
+            "name": self.locked.name,
+            "locked_at": self.locked.locked_at.isoformat() if self.locked.locked_at else None,
+            "restated": self.is_restated,
+        }
+        out["live"] = self.live
+        changes = self.restated.changes if self.restated else []
+        out["restatement"] = [
+            {"figure": change.key, "published": frozen, "today": today}
+            for change in changes
+            for frozen, today in [self.shown(change)]
+        ]
+        return out
 
 
-def published_report(p: Period, *, with_restatement: bool = False) -> ReportView:
-    """The report of ``p``: frozen figures for a locked period, live ones otherwise.
-
-    The web page, the exports, the CLI and the API use this, so a published figure
-    is the same everywhere.
+def channel_report(p: Period, *, live: bool = False, below: int | None = None) -> ReportView:
+    """THE rule for every channel: a locked period shows its frozen figures, unless
+    ``live`` asks for today's data (then the restatement says what differs); an open
+    period shows today's data. Counts of people are suppressed the same way for all.
     """
     locked = locked_record(p)
     if locked is None:
-        return ReportView(p, counting.report(p))
-    view = ReportView(p, dict(locked.snapshot["figures"]), locked)
-    if with_restatement:
-        view.restated = restatement(locked)
-    return view
+        raw = counting.report(p)
+        return ReportView(p, exports.suppress(raw, below), hidden_live=exports.hidden_cells(raw))
+    restated = restatement(locked)
+    frozen = dict(locked.snapshot["figures"])
+    raw = restated.live if live else frozen
+    return ReportView(
+        p,
+        exports.suppress(raw, below),
+        locked,
+        restated,
+        live=live,
+        hidden_frozen=exports.hidden_cells(frozen, below),
+        hidden_live=exports.hidden_cells(restated.live, below),
+    )
+
+
+def published_report(p: Period, *, with_restatement: bool = False) -> ReportView:
+    """The report of ``p`` as published (see :func:`channel_report`)."""
+    return channel_report(p)
 
 
 def frozen_ids(period: ReportingPeriod, key: str) -> list[int] | None:
@@ -373,6 +470,77 @@ def frozen_ids(period: ReportingPeriod, key: str) -> list[int] | None:
     # A breakdown value without records at the time of locking.
     counting.record_ids(canonical, as_period(period))  # raises KeyError for no figure
     return []
+
+
+def records_behind(
+    p: Period, key: str, *, live: bool = False
+) -> tuple[Any, ReportingPeriod | None]:
+    """The ids behind figure ``key`` as a channel lists them: the frozen ids of a
+    locked period (unless ``live``), today's otherwise. Raises KeyError for no figure."""
+    live_ids = counting.record_ids(key, p)
+    locked = locked_record(p)
+    if locked is None or live:
+        return live_ids, locked
+    return frozen_ids(locked, key) or [], locked
+
+
+def yearly(until: int, *, live: bool = False) -> list[counting.YearFigures]:
+    """Both headlines year by year, a locked calendar year with its frozen headlines."""
+    out = []
+    for year in counting.yearly(until):
+        locked = None if live else locked_record(Period.year(year.year))
+        if locked is not None and locked.snapshot:
+            figures = locked.snapshot["figures"]
+            year = counting.YearFigures(
+                year.year,
+                int(figures["cooperation_frameworks"]["headline"]),
+                HeadlineRule(figures["cooperation_frameworks"]["headline_rule"]),
+                int(figures["engagements"]["headline"]),
+            )
+        out.append(year)
+    return out
+
+
+# --- survivors' consent to use in reporting -------------------------------------------------
+
+
+def sees_every_code(actor: Any) -> bool:
+    """The focal point sees the code of every person behind a figure; everyone else
+    only of those who consent to ``use_in_reporting`` (security.md)."""
+    return actor is not None and actor.can(Permission.PEOPLE_EDIT)
+
+
+def withheld_people(actor: Any) -> Any:
+    """A ``Select`` of the ids of people whose code ``actor`` must not see in the lists
+    behind figures (no consent to use in reporting, read now), or None for the
+    focal point. They still count in every figure."""
+    if sees_every_code(actor):
+        return None
+    from crm.codes import ConsentScope
+    from crm.people.models import Person
+    from crm.people.services import consenting_people_query
+
+    consenting = consenting_people_query(
+        ConsentScope.USE_IN_REPORTING, include_archived=True
+    ).with_only_columns(Person.id)
+    return select(Person.id).where(Person.id.not_in(consenting))
+
+
+def shown_ids(kind: str, ids: list[int], actor: Any) -> list[int]:
+    """``ids`` of records of ``kind`` minus the people ``actor`` may not see listed."""
+    if kind != "person" or not ids:
+        return ids
+    withheld = withheld_people(actor)
+    if withheld is None:
+        return ids
+    hidden = set(db.session.execute(withheld.where(_person_id().in_(ids))).scalars())
+    return [i for i in ids if i not in hidden]
+
+
+def _person_id() -> Any:
+    from crm.people.models import Person
+
+    return Person.id
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -392,27 +560,22 @@ def export_report(
     *,
     actor: Any,
     language: str,
-    published: bool,
-    threshold: int | None = None,
     live: bool = False,
+    below: int | None = None,
 ) -> ExportFile:
-    """The report of ``p`` as a file, recorded in the audit trail with its hash.
-
-    ``published`` suppresses small person counts (see ``crm.reports.exports``);
-    ``live`` ignores a lock and exports what the data gives today.
-    """
+    """The report of ``p`` as a file (``table`` for the terminal), recorded in the
+    audit trail with its hash: the figures of :func:`channel_report`."""
     _require(actor, Permission.REPORTS_VIEW, Permission.EXPORT)
     if fmt not in (*exports.FORMATS, "table"):
         raise ValidationError({"format": [_l("Choose a file format.")]})
     if language not in texts_languages():
         raise ValidationError({"language": [_l("Choose a language.")]})
-    figures = counting.report(p) if live else published_report(p).figures
-    if published:
-        figures = exports.suppress(figures, threshold)
+    view = channel_report(p, live=live, below=below)
+    report = view.as_json()
     with force_locale(language):
         made_by = getattr(actor, "email", None) or "crm (command line)"
-        content = exports.render(figures, fmt, made_by=made_by)
-        name = exports.filename(figures, fmt, language, published=published)
+        content = exports.render(report, fmt, made_by=made_by)
+        name = exports.filename(report, fmt, language, live=view.live)
     digest = hashlib.sha256(content).hexdigest()
     record(
         "report.export",
@@ -421,10 +584,10 @@ def export_report(
         details={
             "report": "outcome3",
             "format": fmt,
-            "filter": {"from": p.start, "to": p.end, "live": live},
+            "filter": {"from": p.start, "to": p.end, "live": view.live},
             "language": language,
-            "published": published,
-            "suppressed": figures.get("suppressed", []),
+            "locked": view.locked.name if view.locked else None,
+            "suppressed": report.get("suppressed", []),
             "sha256": digest,
             "size": len(content),
         },

@@ -92,8 +92,60 @@ BREAKDOWN_NOTE = _l(
 )
 
 
+UNRECOGNISED = _l("unrecognised")
+
+
 def figure_label(key: str) -> Any:
     return FIGURE_LABELS[key]
+
+
+def figure_title(key: str) -> str:
+    """A figure's name, a breakdown value's "breakdown: value" (any key of a report)."""
+    if key in FIGURE_LABELS:
+        return str(FIGURE_LABELS[key])
+    base, _sep, value = key.rpartition(".")
+    if base in BREAKDOWN_LABELS:
+        return f"{breakdown_label(base)}: {value_label(base, value)}"
+    return key
+
+
+def suppression_note(below: int) -> str:
+    """What the mark of a suppressed cell means (the same words on every channel)."""
+    return _(
+        "%(mark)s Not shown: a count of 1 to %(high)s people, or a count hidden so that a "
+        "total does not give one away. Counts of frameworks and engagements are never hidden.",
+        mark="•",
+        high=format_number(max(below - 1, 1)),
+    )
+
+
+def locked_note(name: str, locked_at: Any) -> str:
+    return _(
+        "Figures locked on %(date)s as “%(name)s”: these are the published figures, frozen "
+        "with the records behind them.",
+        date=format_date(locked_at, "long"),
+        name=name,
+    )
+
+
+def live_note() -> str:
+    return _(
+        "Today's data, not the published figures: this period is locked, and the figures "
+        "below are what the records give today."
+    )
+
+
+def restated_note() -> str:
+    return _("Restatement: the data today would give different figures for this period.")
+
+
+def change_text(frozen: int | None, live: int | None) -> str:
+    """ "published 22, today 23" (a suppressed value shows as its mark)."""
+    return _(
+        "published %(frozen)s, today %(live)s",
+        frozen="•" if frozen is None else format_number(frozen),
+        live="•" if live is None else format_number(live),
+    )
 
 
 def breakdown_label(key: str) -> Any:
@@ -117,11 +169,16 @@ def value_label(breakdown_key: str, value: str) -> Any:
     """The label of one value of a breakdown (a code's label, or a country's name)."""
     breakdown = BREAKDOWNS_BY_KEY[breakdown_key]
     if breakdown.codes is None:
-        return country_name(value)
-    try:
-        return breakdown.codes(value).label
-    except ValueError:
-        return value
+        name = country_name(value)
+        if len(value) == 2 and value.isascii() and value.isalpha() and name != value.upper():
+            return name
+    else:
+        try:
+            return breakdown.codes(value).label
+        except ValueError:
+            pass
+    # A stored code without a label is shown as itself, never dropped.
+    return f"{value} ({UNRECOGNISED})"
 
 
 def year_text(year: int) -> str:

@@ -19,8 +19,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from werkzeug.routing import BuildError
 
 from crm import clock
@@ -66,6 +68,8 @@ def period_args(p: Period) -> dict[str, str]:
 
 
 def records_url(key: str, p: Period, **extra: Any) -> str:
+    if _live_requested():
+        extra.setdefault("live", "1")
     return url_for("reports.records", figure=key, **period_args(p), **extra)
 
 
@@ -93,6 +97,10 @@ def _changed_keys(view: services.ReportView) -> set[str]:
     if view.restated is None:
         return set()
     return {change.key for change in view.restated.changes}
+
+
+def _live_requested() -> bool:
+    return request.args.get("live") == "1"
 
 
 def _tables(view: services.ReportView) -> dict[str, list[BreakdownTable]]:
@@ -224,8 +232,8 @@ def _headlines(view: services.ReportView) -> list[Headline]:
     ]
 
 
-def _yearly_chart(until: int) -> Any:
-    series = counting.yearly(until)
+def _yearly_chart(until: int, *, live: bool = False) -> Any:
+    series = services.yearly(until, live=live)
     if not series:
         return None, []
     chart = charts.column_chart(
@@ -243,10 +251,44 @@ def _yearly_chart(until: int) -> Any:
     return chart, series
 
 
+@dataclass(frozen=True)
+class ShownChange:
+    """One line of the restatement: which figure, published value, today's value,
+    and the records that joined or left it (people only when the reader may see
+    them listed)."""
+
+    key: str
+    title: str
+    text: str
+    kind: str
+    added: list[int]
+    removed: list[int]
+
+
+def _restatement_lines(view: services.ReportView) -> list[ShownChange]:
+    if view.restated is None:
+        return []
+    out = []
+    for change in view.restated.changes:
+        frozen, live = view.shown(change)
+        kind = counting.figure_kind(counting.canonical_key(change.key, view.period))
+        out.append(
+            ShownChange(
+                change.key,
+                _figure_title(change.key),
+                texts.change_text(frozen, live),
+                kind,
+                services.shown_ids(kind, change.added, current_user),
+                services.shown_ids(kind, change.removed, current_user),
+            )
+        )
+    return out
+
+
 def _report_context(p: Period) -> dict[str, Any]:
-    view = services.published_report(p, with_restatement=True)
+    view = services.channel_report(p, live=_live_requested())
     sentences = texts.in_each_language(lambda: "\n".join(texts.sentences(p, view.figures)))
-    chart, series = _yearly_chart(p.end.year)
+    chart, series = _yearly_chart(p.end.year, live=view.live)
     return {
         "period": p,
         "period_label": texts.period_label(p),
@@ -260,6 +302,28 @@ def _report_context(p: Period) -> dict[str, Any]:
         "yearly_chart": chart,
         "yearly": series,
         "breakdown_note": texts.BREAKDOWN_NOTE,
+        "restatement": _restatement_lines(view),
+        "suppression_note": (
+            texts.suppression_note(view.figures["suppression"]["below"])
+            if view.figures.get("suppressed")
+            else None
+        ),
+        "locked_note": (
+            texts.locked_note(view.locked.name, view.locked.locked_at) if view.locked else None
+        ),
+        "live_note": texts.live_note() if view.live else None,
+        "live_url": (
+            url_for("reports.index", **period_args(p), live="1")
+            if view.locked and not view.live
+            else None
+        ),
+        "frozen_url": url_for("reports.index", **period_args(p)) if view.live else None,
+        "index_url": url_for(
+            "reports.index", **period_args(p), **({"live": "1"} if view.live else {})
+        ),
+        "print_url": url_for(
+            "reports.printable", **period_args(p), **({"live": "1"} if view.live else {})
+        ),
         "rule_version": counting.RULE_VERSION,
         "figure_label": texts.figure_label,
         "figure_title": _figure_title,
@@ -312,7 +376,10 @@ def index() -> Any:
         lock_form.version.data = str(existing.version)
         lock_form.name.data = existing.name
     export_form = ExportForm(
-        start=p.start.isoformat(), end=p.end.isoformat(), language=current_language()
+        start=p.start.isoformat(),
+        end=p.end.isoformat(),
+        language=current_language(),
+        live="1" if context["view"].live else "",
     )
     unlock_form = UnlockForm(version=existing.version) if existing else None
     return render_template(
@@ -408,18 +475,12 @@ def records() -> Any:
     if p is None or not key:
         abort(404)
     try:
-        live_ids = counting.record_ids(key, p)
+        source, locked = services.records_behind(p, key, live=_live_requested())
     except KeyError:
         abort(404)
+    use_live = locked is None or _live_requested()
     kind = counting.figure_kind(counting.canonical_key(key, p))
     model = MODELS[kind]
-    locked = services.locked_record(p)
-    use_live = locked is None or request.args.get("live") == "1"
-    if use_live:
-        source: Any = live_ids
-    else:
-        frozen = services.frozen_ids(locked, key)
-        source = frozen or []
     spec = ListSpec(
         endpoint="reports.records",
         filters=[],
@@ -430,7 +491,19 @@ def records() -> Any:
     if locked is not None and use_live:
         view_args["live"] = "1"
     state = spec.from_request(request.args, **view_args)
-    stmt = select(model).where(model.id.in_(source))
+    # Relationships load only if the page reads them: a related code that no list
+    # knows any more (see the breakdowns) must not keep the list from showing.
+    stmt = select(model).where(model.id.in_(source)).options(lazyload("*"))
+    withheld_count = 0
+    if kind == "person":
+        # Counted, but not listed: people who do not consent to use in reporting
+        # (everyone sees them listed but the focal point).
+        withheld = services.withheld_people(current_user)
+        if withheld is not None:
+            withheld_count = counting.count(
+                stmt.with_only_columns(model.id).where(model.id.in_(withheld))
+            )
+            stmt = stmt.where(model.id.not_in(withheld))
     page = state.paginate(stmt, model.id)
     rows = [_record_row(kind, obj, frozen_view=not use_live) for obj in page.items]
     label = _figure_title(key)
@@ -447,6 +520,17 @@ def records() -> Any:
         rows=rows,
         locked=locked,
         use_live=use_live,
+        withheld_note=(
+            ngettext(
+                "%(num)s more person is counted in this figure but not listed: they have "
+                "not consented to the use of their record in reporting.",
+                "%(num)s more people are counted in this figure but not listed: they have "
+                "not consented to the use of their record in reporting.",
+                withheld_count,
+            )
+            if withheld_count
+            else None
+        ),
         country_name=texts.country_name,
     )
 
@@ -483,7 +567,7 @@ def export() -> Any:
         form.format.data,
         actor=current_user,
         language=form.language.data,
-        published=bool(form.published.data),
+        live=form.live.data == "1",
     )
     from io import BytesIO
 
@@ -513,7 +597,7 @@ def lock() -> Any:
         abort(400)
     if form.validate_on_submit():
         try:
-            version = int(form.version.data) if form.version.data else None
+            version = _version(form.version.data)
             services.lock_period(p, actor=current_user, name=form.name.data, version=version)
         except ConflictError:
             flash(_("Someone changed this period meanwhile. Check it and try again."), "error")
@@ -528,6 +612,17 @@ def lock() -> Any:
             for message in messages:
                 flash(str(message), "error")
     return redirect(url_for("reports.index", **period_args(p)))
+
+
+def _version(value: Any) -> int | None:
+    """The version a form sent back; a value that is no version (tampered with, or
+    from another page) is one that cannot match, so the save is a conflict."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return -1
 
 
 def _period_or_404(period_id: int) -> ReportingPeriod:
@@ -545,7 +640,12 @@ def unlock(period_id: int) -> Any:
     p = services.as_period(period)
     if form.validate_on_submit():
         try:
-            services.unlock_period(period, actor=current_user, version=int(form.version.data or 0))
+            services.unlock_period(
+                period,
+                actor=current_user,
+                reason=form.reason.data or "",
+                version=_version(form.version.data) or 0,
+            )
         except ConflictError:
             flash(_("Someone changed this period meanwhile. Check it and try again."), "error")
         except ValidationError as exc:
@@ -555,7 +655,9 @@ def unlock(period_id: int) -> Any:
         else:
             flash(_("The period is unlocked: its figures follow the data again."), "success")
     else:
-        flash(_("Confirm to unlock the period."), "error")
+        for messages in form.errors.values():
+            for message in messages:
+                flash(str(message), "error")
     return redirect(url_for("reports.index", **period_args(p)))
 
 
@@ -577,6 +679,7 @@ def periods() -> Any:
         periods=rows,
         form=NewPeriodForm(),
         period_args=lambda r: period_args(services.as_period(r)),
+        lock_history=services.lock_history,
     )
 
 
@@ -606,29 +709,49 @@ def period_new() -> Any:
         periods=rows,
         form=form,
         period_args=lambda r: period_args(services.as_period(r)),
+        lock_history=services.lock_history,
     ), 400
 
 
 # --- indicator settings --------------------------------------------------------------------------
 
 
+def _setting_year(raw: Any) -> int:
+    from crm.i18n import normalize_digits
+
+    try:
+        year = int(normalize_digits(str(raw or "")).strip())
+    except ValueError:
+        return clock.today().year
+    return year if counting.MIN_YEAR <= year <= counting.MAX_YEAR else clock.today().year
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @require(Permission.INDICATORS_CONFIGURE)
 def settings() -> Any:
-    """Headline rule, baseline and target of each year."""
-    year = request.args.get("year", type=int)
-    setting = services.setting_for(year) if year else None
-    form = SettingForm(obj=setting) if request.method == "GET" else SettingForm()
+    """Headline rule, baseline and target of each year.
+
+    The form always opens on the stored values of the chosen year (this year
+    unless ``?year=``), with their version: saving it unchanged changes nothing,
+    and a save over values someone else changed meanwhile is a conflict.
+    """
+    conflict = None
     if request.method == "GET":
-        if setting is None:
-            form.year.data = year or clock.today().year
-        else:
+        year = _setting_year(request.args.get("year"))
+        setting = services.setting_for(year)
+        form = SettingForm(obj=setting)
+        form.year.data = year
+        if setting is not None:
             form.headline_rule.data = setting.headline_rule.value
             form.version.data = str(setting.version)
-    conflict = None
+    else:
+        form = SettingForm()
+        year = form.year.data if isinstance(form.year.data, int) else None
     if form.validate_on_submit():
         existing = services.setting_for(form.year.data)
-        version = int(form.version.data) if form.version.data and existing else None
+        version = _version(form.version.data)
+        if existing is not None and version is None:
+            version = 0  # the form was opened before these settings existed
         try:
             services.save_setting(
                 form.year.data,
@@ -644,11 +767,13 @@ def settings() -> Any:
             )
         except ConflictError as exc:
             conflict = exc.current
+            # Saving again replaces the values shown in the notice with the form's.
+            form.version.data = str(conflict.version)
         except ValidationError as exc:
             exc.apply_to_form(form)
         else:
             flash(_("The indicator settings are saved."), "success")
-            return redirect(url_for("reports.settings"))
+            return redirect(url_for("reports.settings", year=form.year.data))
     rows = (
         db.session.execute(
             select(IndicatorSetting).order_by(IndicatorSetting.year.desc()).limit(200)
@@ -658,7 +783,13 @@ def settings() -> Any:
     )
     status = 409 if conflict else (400 if form.errors else 200)
     return render_template(
-        "reports/settings.html", form=form, settings=rows, conflict=conflict
+        "reports/settings.html",
+        form=form,
+        settings=rows,
+        conflict=conflict,
+        year=year or form.year.data,
+        year_form_value=year or "",
+        year_text=texts.year_text,
     ), status
 
 

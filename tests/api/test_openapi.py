@@ -135,3 +135,75 @@ def test_the_document_is_public_and_the_data_is_not(client):
             assert response.status_code == 401, (method, path)
             assert response.get_json()["error"]["code"] == "missing_token"
             assert "401" in operation["responses"]
+
+
+TYPES = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "integer": int,
+    "boolean": bool,
+    "number": (int, float),
+}
+
+
+def conforms(value, schema, components, path="$"):
+    """A small check of ``value`` against an OpenAPI 3.0 schema (types, nullable,
+    required, properties, additionalProperties, items, enum)."""
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    if value is None:
+        assert schema.get("nullable"), f"{path} is null but not nullable"
+        return
+    kind = schema.get("type")
+    if kind:
+        assert isinstance(value, TYPES[kind]), f"{path}: {value!r} is not {kind}"
+        assert not (kind == "integer" and isinstance(value, bool)), path
+    if "enum" in schema:
+        assert value in schema["enum"], path
+    if isinstance(value, dict):
+        for name in schema.get("required", []):
+            assert name in value, f"{path}.{name} is missing"
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for name, item in value.items():
+            if name in properties:
+                conforms(item, properties[name], components, f"{path}.{name}")
+            elif isinstance(extra, dict):
+                conforms(item, extra, components, f"{path}.{name}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            conforms(item, schema["items"], components, f"{path}[{i}]")
+
+
+def test_a_locked_period_answers_as_the_document_says(client, make_token, o3, make_user):
+    from datetime import date
+
+    from crm.extensions import db
+    from crm.reports import services
+    from crm.reports.counting import Period
+
+    o3.engagement(date(2024, 3, 3), women=3, men=30)
+    services.lock_period(Period.year(2024), actor=make_user(role="reporting"), name="2024")
+    o3.engagement(date(2024, 4, 4), women=2, men=10)
+    db.session.commit()
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/outcome3"]["get"]
+    assert "live" in {p["name"] for p in operation["parameters"]}
+    schemas = document["components"]["schemas"]
+    locked = schemas["Outcome3"]["properties"]["locked"]
+    assert set(locked["properties"]) == {"name", "locked_at", "restated"}
+    _token, secret = make_token(Role.REPORTING)
+    headers = {"Authorization": f"Bearer {secret}"}
+    for query in ("year=2024", "year=2024&live=1", "year=2023"):
+        body = client.get(f"/api/v1/outcome3?{query}", headers=headers).get_json()
+        conforms(body, schemas["Outcome3"], schemas)
+        assert ("locked" in body) == query.startswith("year=2024")
+        if query == "year=2024":  # as published: 3 women, hidden
+            assert body["engagements"]["participants"]["women"] is None
+            assert body["suppressed"]
+        if query.endswith("live=1"):  # today: 5 women, shown
+            assert body["engagements"]["participants"]["women"] == 5
+    assert body["suppressed"] == []  # 2023: nothing to suppress
+    bad = client.get("/api/v1/outcome3?year=2024&live=yes", headers=headers)
+    assert bad.status_code == 400

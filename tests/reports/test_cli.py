@@ -8,6 +8,7 @@ from datetime import date
 from crm.audit.models import AuditEntry
 from crm.extensions import db
 from crm.reports.counting import outcome3
+from crm.reports.exports import suppress
 
 
 def run(runner, *args):
@@ -21,7 +22,14 @@ def test_json_is_the_report_of_the_interface(runner, o3):
     result = run(runner, "--year", "2024", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data == outcome3(date(2024, 1, 1), date(2024, 12, 31))
+    # The figures of the interface, with the counts of fewer than 5 people suppressed.
+    assert data == suppress(outcome3(date(2024, 1, 1), date(2024, 12, 31)))
+    assert data["engagements"]["participants"]["total"] == 10
+    assert data["engagements"]["participants"]["men"] is None
+    assert data["suppressed"] == [
+        "engagements.participants.women",
+        "engagements.participants.men",
+    ]
     assert data["cooperation_frameworks"]["headline"] == 2
     assert data["engagements"]["by_country"] == {"DE": 1}
 

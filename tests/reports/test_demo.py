@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
+from crm.extensions import db
 from crm.reports import services
 from crm.reports.counting import Period, outcome3, report
 
@@ -31,7 +33,46 @@ def test_demo_fills_an_empty_database_with_the_published_figures(runner):
     # 2023 was locked when published, and a late entry makes a restatement.
     locked = services.locked_record(Period.year(2023))
     assert locked is not None and services.restatement(locked).any
+    # 2024 is locked as published: 100 frameworks, 22 engagements, nothing restated.
+    published = services.locked_record(Period.year(2024))
+    assert published is not None and published.name == "Report on 2024 results"
+    frozen = published.snapshot["figures"]
+    assert frozen["cooperation_frameworks"]["headline"] == 100
+    assert frozen["engagements"]["headline"] == 22
+    assert not services.restatement(published).any
 
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 1
     assert "not empty" in again.stderr
+
+
+def test_a_record_dated_2024_after_the_demo_is_a_restatement_not_a_silent_change(
+    runner, o3, client, login_as, make_token
+):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    late = o3.engagement(date(2024, 12, 3), women=10, men=10)
+    db.session.commit()
+    view = services.channel_report(Period.year(2024))
+    assert view.figures["engagements"]["headline"] == 22  # as published
+    assert view.is_restated
+    changes = {c.key: c for c in view.restated.changes}
+    held = changes["engagements.held_in_period"]
+    assert (held.frozen, held.live, held.added) == (22, 23, [late.id])
+    login_as("reporting")
+    page = html.unescape(client.get("/reports/?kind=year&year=2024").text)
+    assert 'data-figure="engagements.headline" data-value="22"' in page
+    assert "Held in the period</strong>: published 22, today 23" in page
+    # Year by year, the locked years keep their published headlines too.
+    years = {y.year: y for y in services.yearly(2024)}
+    assert (years[2024].frameworks, years[2024].engagements) == (100, 22)
+    assert services.yearly(2024, live=True)[-1].engagements == 23
+    _token, secret = make_token("reporting")
+    api = client.get(
+        "/api/v1/outcome3?year=2024", headers={"Authorization": f"Bearer {secret}"}
+    ).get_json()
+    assert api["engagements"]["headline"] == 22
+    assert api["locked"] == {
+        "name": "Report on 2024 results",
+        "locked_at": api["locked"]["locked_at"],
+        "restated": True,
+    }

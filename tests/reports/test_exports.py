@@ -72,26 +72,49 @@ def test_no_equation_is_left_with_a_single_suppressed_cell():
         assert all(m in hidden for m in members if 1 <= values[m] <= 4)
 
 
-def test_the_threshold_can_be_changed(app):
+def test_the_threshold_is_a_setting(app, o3):
     values = people(women=6, men=20)
     assert W in suppressed_cells(values, EQ, 9)
     assert not suppressed_cells(values, EQ, 4) & {W, M}
-    app.config["REPORT_SMALL_CELL_MAX"] = 9
+    assert exports.default_below() == 5  # CRM_SUPPRESS_BELOW: 1 to 4 suppressed
+    o3.engagement(women=6, men=20)
+    app.config["SUPPRESS_BELOW"] = 10
     try:
-        assert exports.default_threshold() == 9
+        assert exports.default_below() == 10
+        shown = services.channel_report(P).as_json()
+        assert shown["engagements"]["participants"]["women"] is None
+        assert shown["suppression"] == {"below": 10}
+        app.config["SUPPRESS_BELOW"] = 0  # nothing suppressed
+        assert services.channel_report(P).as_json()["suppressed"] == []
     finally:
-        del app.config["REPORT_SMALL_CELL_MAX"]
+        app.config["SUPPRESS_BELOW"] = 5
+
+
+def test_the_setting_comes_from_the_environment(monkeypatch, tmp_path):
+    from crm import create_app
+
+    monkeypatch.setenv("CRM_SUPPRESS_BELOW", "11")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "x" * 40,
+            "DATA_KEY": "k",
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    assert app.config["SUPPRESS_BELOW"] == 11
 
 
 def test_suppress_marks_the_report_and_keeps_the_shape(o3):
     o3.engagement(women=3, men=30, unspecified=1, under_18=2)
-    published = exports.suppress(outcome3(P.start, P.end), 4)
+    published = exports.suppress(outcome3(P.start, P.end), 5)
     participants = published["engagements"]["participants"]
     assert participants["women"] is None and participants["unspecified"] is None
     assert participants["under_18"] is None
     assert participants["men"] == 30 and participants["total"] == 34
     assert published["suppressed"] == [W, U, "engagements.participants.under_18"]
-    assert published["suppression"] == {"from": 1, "to": 4}
+    assert published["suppression"] == {"below": 5}
     assert published["engagements"]["held_in_period"] == 1  # events are not people
 
 
@@ -204,30 +227,6 @@ def history(o3):
     return outcome3(P.start, P.end)
 
 
-def test_web_cli_csv_xlsx_and_json_give_the_same_figures(history, client, login_as, runner):
-    expected = flatten(history)
-    login_as("reporting")
-    page = client.get("/reports/?kind=year&year=2024")
-    assert page.status_code == 200
-    shown = from_page(page.text)
-    assert shown == expected
-    result = runner.invoke(args=["report", "outcome3", "--year", "2024", "--format", "json"])
-    assert json.loads(result.stdout) == history
-    for language in ("en", "ar"):
-        _header, csv_figures = from_csv(
-            services.export_report(P, "csv", actor=None, language=language, published=False).content
-        )
-        assert csv_figures == expected
-        _workbook, xlsx_figures = from_xlsx(
-            services.export_report(
-                P, "xlsx", actor=None, language=language, published=False
-            ).content
-        )
-        assert xlsx_figures == expected
-    exported = services.export_report(P, "json", actor=None, language="en", published=False)
-    assert json.loads(exported.content) == history
-
-
 def test_xlsx_has_one_sheet_per_breakdown_right_to_left_in_arabic(history):
     with force_locale("ar"):
         content = exports.to_xlsx(history)
@@ -252,28 +251,26 @@ def test_csv_headers_follow_the_language(history):
     assert "Figure" not in content.splitlines()[0]
 
 
-def test_published_files_suppress_small_counts(history):
-    exported = services.export_report(P, "csv", actor=None, language="en", published=True)
+def test_files_suppress_small_counts(history):
+    exported = services.export_report(P, "csv", actor=None, language="en")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     by_key = {(r[0], r[1]): r[3] for r in rows[1:]}
-    assert by_key[("engagements.participants", "unspecified")] == "suppressed"
-    assert by_key[("engagements.participants", "under_18")] == "suppressed"
-    assert by_key[("engagements.unique_people", "")] == "suppressed"
+    assert by_key[("engagements.participants", "unspecified")] == "•"
+    assert by_key[("engagements.participants", "under_18")] == "•"
+    assert by_key[("engagements.unique_people", "")] == "•"
     # unspecified (2) is hidden, so the smallest other part goes too: the total
     # (57 + 46 + 2 = 105) stays, and no single hidden cell can be worked out.
-    assert by_key[("engagements.participants", "men")] == "suppressed"
+    assert by_key[("engagements.participants", "men")] == "•"
     assert by_key[("engagements.participants", "total")] == "105"
-    assert any(r[0] == "note" and "suppressed" in r[2] for r in rows)
-    data = json.loads(
-        services.export_report(P, "json", actor=None, language="en", published=True).content
-    )
+    assert any(r[0] == "note" and "Not shown: a count of 1 to 4 people" in r[2] for r in rows)
+    data = json.loads(services.export_report(P, "json", actor=None, language="en").content)
     assert data["engagements"]["participants"]["unspecified"] is None
     assert data["engagements"]["participants"]["men"] is None
 
 
 def test_every_export_is_in_the_audit_trail(history, make_user):
     user = make_user(role="reporting")
-    exported = services.export_report(P, "json", actor=user, language="ar", published=True)
+    exported = services.export_report(P, "json", actor=user, language="ar")
     entry = (
         db.session.query(AuditEntry)
         .filter_by(action="report.export")
@@ -284,16 +281,15 @@ def test_every_export_is_in_the_audit_trail(history, make_user):
     details = json.loads(entry.details)
     assert details["sha256"] == hashlib.sha256(exported.content).hexdigest()
     assert details["filter"]["from"] == "2024-01-01"
-    assert details["published"] is True and details["language"] == "ar"
+    assert details["language"] == "ar"
+    assert details["suppressed"] == json.loads(exported.content)["suppressed"] != []
 
 
 def test_a_viewer_may_not_export(make_user):
     from crm.errors import PermissionDenied
 
     with force_locale("en"), pytest.raises(PermissionDenied):
-        services.export_report(
-            P, "csv", actor=make_user(role="viewer"), language="en", published=True
-        )
+        services.export_report(P, "csv", actor=make_user(role="viewer"), language="en")
 
 
 def test_download_from_the_report_page(history, client, login_as):
@@ -303,17 +299,13 @@ def test_download_from_the_report_page(history, client, login_as):
         data={
             "format": "xlsx",
             "language": "ar",
-            "published": "y",
             "start": "2024-01-01",
             "end": "2024-12-31",
         },
     )
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
-    assert (
-        "outcome3_2024-01-01_2024-12-31_ar-published.xlsx"
-        in response.headers["Content-Disposition"]
-    )
+    assert "outcome3_2024-01-01_2024-12-31_ar.xlsx" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.worksheets[0].sheet_view.rightToLeft
     assert workbook.properties.creator.startswith("reporting")  # who made it

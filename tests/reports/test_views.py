@@ -127,12 +127,24 @@ def test_records_of_a_breakdown_value(year_2024, client, login_as):
         "/reports/records?kind=year&year=2024&figure=engagements.by_victim_group.sgbv"
     )
     assert engagement.ref in page.text
-    for bad in ("engagements.by_type.dance", "nothing", ""):
+    for bad in ("engagements.by_type.<dance>", "nothing", ""):
         assert client.get(f"/reports/records?kind=year&year=2024&figure={bad}").status_code == 404
+
+
+def consent_to_reporting(person, granted=True):
+    from crm.people.models import ConsentEvent
+
+    db.session.add(
+        ConsentEvent(
+            person_id=person.id, scope="use_in_reporting", granted=granted, on=date(2024, 1, 1)
+        )
+    )
+    db.session.flush()
 
 
 def test_people_reached_are_listed_by_code_only_to_those_who_may_see_people(o3, client, login_as):
     person = o3.person()
+    consent_to_reporting(person)
     o3.engagement(people=[person])
     url = "/reports/records?kind=year&year=2024&figure=engagements.unique_people"
     login_as("viewer")
@@ -140,6 +152,32 @@ def test_people_reached_are_listed_by_code_only_to_those_who_may_see_people(o3, 
     assert person.code not in page.text and "1 record" in page.text
     login_as("reporting")
     assert person.code in client.get(url).text
+
+
+def test_people_without_consent_to_reporting_count_but_are_listed_only_to_the_focal_point(
+    o3, client, login_as
+):
+    consenting, refusing, withdrawn = o3.person(), o3.person(), o3.person()
+    consent_to_reporting(consenting)
+    consent_to_reporting(withdrawn)
+    consent_to_reporting(withdrawn, granted=False)  # the latest event decides
+    o3.engagement(people=[consenting, refusing, withdrawn], women=30, men=30)
+    for person in (o3.person() for _ in range(3)):  # five people: not suppressed
+        consent_to_reporting(person)
+        o3.engagement(people=[person])
+    url = "/reports/records?kind=year&year=2024&figure=engagements.unique_people"
+    login_as("reporting")
+    report = client.get("/reports/?kind=year&year=2024")
+    assert 'data-figure="engagements.unique_people" data-value="6"' in report.text
+    page = client.get(url)
+    assert consenting.code in page.text
+    assert refusing.code not in page.text and withdrawn.code not in page.text
+    assert "4 records" in page.text
+    assert "2 more people are counted in this figure but not listed" in page.text
+    login_as("focal_point")
+    page = client.get(url)
+    assert all(p.code in page.text for p in (consenting, refusing, withdrawn))
+    assert "not listed" not in page.text
 
 
 def test_printable_version(year_2024, client, login_as):
@@ -189,3 +227,89 @@ def test_dashboard_panel(o3, client, login_as):
     text = client.get("/").text
     assert "Outcome 3 in" in text
     assert "Engagements with victims and survivors (O3.2)" in text
+
+
+def test_settings_open_on_the_stored_values_and_an_unchanged_save_changes_nothing(client, login_as):
+    from crm.audit.models import AuditEntry
+    from crm.reports import services
+
+    officer = login_as("reporting")
+    services.save_setting(
+        2024,
+        {
+            "headline_rule": "in_force_at_end",
+            "frameworks_baseline": 89,
+            "frameworks_target": 100,
+            "engagements_baseline": 19,
+            "engagements_target": 22,
+        },
+        actor=officer,
+    )
+    db.session.commit()
+    setting = db.session.query(IndicatorSetting).filter_by(year=2024).one()
+    version = setting.version
+    page = client.get("/reports/settings?year=2024")
+    form = page.text
+    for name, value in (
+        ("frameworks_baseline", "89"),
+        ("frameworks_target", "100"),
+        ("engagements_baseline", "19"),
+        ("engagements_target", "22"),
+    ):
+        assert re.search(rf'name="{name}"[^>]*value="{value}"', form), name
+    assert re.search(r'<option[^>]*selected[^>]*value="in_force_at_end"', form) or re.search(
+        r'<option[^>]*value="in_force_at_end"[^>]*selected', form
+    )
+    # Press Save without touching anything: what the browser sends back.
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+    audit_rows = db.session.query(AuditEntry).count()
+    response = client.post(
+        "/reports/settings",
+        data={
+            "year": fields["year"],
+            "version": fields["version"],
+            "headline_rule": "in_force_at_end",
+            **{k: fields[k] for k in ("frameworks_baseline", "frameworks_target")},
+            **{k: fields[k] for k in ("engagements_baseline", "engagements_target")},
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(setting)
+    assert setting.version == version
+    assert (
+        setting.headline_rule,
+        setting.frameworks_baseline,
+        setting.frameworks_target,
+        setting.engagements_baseline,
+        setting.engagements_target,
+    ) == (HeadlineRule.IN_FORCE_AT_END, 89, 100, 19, 22)
+    assert db.session.query(AuditEntry).count() == audit_rows
+    # This year's form opens on this year's stored values too (no ?year=).
+    this_year = date.today().year
+    services.save_setting(this_year, {"frameworks_target": 7}, actor=officer)
+    db.session.commit()
+    assert re.search(
+        r'name="frameworks_target"[^>]*value="7"', client.get("/reports/settings").text
+    )
+
+
+@pytest.mark.parametrize("tampered", ["abc", "-3", "999999", "1.5", ""])
+def test_a_tampered_version_is_a_conflict_never_a_500(client, login_as, tampered):
+    from crm.reports import services
+
+    officer = login_as("reporting")
+    services.save_setting(2024, {"frameworks_target": 100}, actor=officer)
+    db.session.commit()
+    response = client.post(
+        "/reports/settings",
+        data={
+            "year": "2024",
+            "version": tampered,
+            "headline_rule": "concluded_to_date",
+            "frameworks_target": "5",
+        },
+    )
+    assert response.status_code == 409
+    assert "Someone saved the settings" in response.text
+    setting = db.session.query(IndicatorSetting).filter_by(year=2024).one()
+    assert setting.frameworks_target == 100
