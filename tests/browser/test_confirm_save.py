@@ -46,7 +46,7 @@ def locked_1995(live_server):
 
         period = db.session.get(ReportingPeriod, ids[1])
         if period.is_locked:
-            services.unlock_period(period, actor=None)
+            services.unlock_period(period, actor=None, reason="End of the browser test.")
         db.session.commit()
 
 
